@@ -82,7 +82,9 @@ async function createLeaf(ca: { cert: x509.X509Certificate; key: CryptoKey }): P
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension(HOSTS.map((host) => (host.includes('.') || host.includes(':') ? { type: 'ip', value: host } : { type: 'dns', value: host }))),
+      new x509.SubjectAlternativeNameExtension(
+        HOSTS.map((host): x509.JsonGeneralName => (host.includes('.') || host.includes(':') ? { type: 'ip', value: host } : { type: 'dns', value: host })),
+      ),
       await x509.AuthorityKeyIdentifierExtension.create(ca.cert),
     ],
   });

@@ -11,7 +11,11 @@ export const ROLE_USER_ADMINISTRATOR = 'fe930be7-5e62-47db-91af-98c3a49a38b1';
 /** Every member user's `wids` carries the "User" template ID. */
 export const ROLE_DEFAULT_USER = 'b79fbf4d-3ef9-4689-8143-76b194e85509';
 
-/** A user as the emulator stores it: Graph's user resource properties the project uses, plus emulator facts. */
+/**
+ * A user as the emulator stores it: Graph's user resource properties the project uses, plus emulator facts.
+ * The directory hands out frozen objects (arrays included): change a user with `Directory.update()`, so
+ * every change lands in the change log.
+ */
 export interface DirectoryUser {
   id: string;
   displayName: string;
