@@ -24,12 +24,36 @@ if (child !== -1) {
 const { spawn } = await import('node:child_process');
 const filters = args.filter((a) => !a.startsWith('--'));
 const files = (await readdir(here)).filter((f) => f.endsWith('.bench.ts') && (filters.length === 0 || filters.some((n) => f.includes(n)))).sort();
+// Benches that call the emulator over HTTPS (emulator-*.bench.ts) need its CA trusted, and Node reads
+// NODE_EXTRA_CA_CERTS (one PEM file) only when a process starts: make sure the CA exists in the
+// emulator's default state dir (as emulator/src/server.ts DEFAULT_STATE_DIR) and hand the bench
+// processes a NODE_EXTRA_CA_CERTS that includes it: the CA file itself, or, when the variable is
+// already set, a temporary bundle of that file plus the CA, so nothing trusted before is lost.
+const childEnv = { ...process.env };
+let bundleDir: string | undefined;
+if (files.some((f) => f.startsWith('emulator'))) {
+  const [os, fs] = [await import('node:os'), await import('node:fs/promises')];
+  const { loadTlsMaterial } = await import('../emulator/src/tls.ts');
+  const stateDir = process.env.PEOPLEBOOK_EMULATOR_DIR ?? path.join(os.homedir(), '.peoplebook', 'emulator');
+  const { caCertPath } = await loadTlsMaterial(stateDir);
+  const ca = await fs.readFile(caCertPath, 'utf8');
+  const extra = childEnv.NODE_EXTRA_CA_CERTS ? await fs.readFile(childEnv.NODE_EXTRA_CA_CERTS, 'utf8').catch(() => '') : '';
+  if (!extra) {
+    childEnv.NODE_EXTRA_CA_CERTS = caCertPath;
+  } else if (!extra.includes(ca.trim())) {
+    bundleDir = await fs.mkdtemp(path.join(os.tmpdir(), 'peoplebook-bench-'));
+    const bundle = path.join(bundleDir, 'ca-bundle.pem');
+    await fs.writeFile(bundle, `${extra.trimEnd()}\n${ca}`);
+    childEnv.NODE_EXTRA_CA_CERTS = bundle;
+  }
+}
 const all: (BenchResult & { bench: string })[] = [];
 let failed = false;
 for (const file of files) {
   const output = await new Promise<string>((resolve) => {
     const proc = spawn(process.execPath, [path.join(here, '..', 'bin', 'peoplebook-bench.js'), '--child', file], {
       stdio: ['ignore', 'pipe', 'inherit'],
+      env: childEnv,
     });
     let out = '';
     proc.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -46,6 +70,8 @@ for (const file of files) {
   }
   for (const result of JSON.parse(line.slice(8)) as BenchResult[]) all.push({ bench: file.replace('.bench.ts', ''), ...result });
 }
+
+if (bundleDir) await (await import('node:fs/promises')).rm(bundleDir, { recursive: true, force: true });
 
 const meets = (r: BenchResult) => (r.target ? (r.target.op === '<=' ? r.value <= r.target.value : r.value >= r.target.value) : undefined);
 if (json) {

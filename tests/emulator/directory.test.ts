@@ -384,7 +384,10 @@ describe('directory changes', () => {
     expect(d.atPosition(7)).toEqual(renamed);
     expect(d.getByUpn(`ANNE-MARIE.OBRIEN@${DOMAIN}`)).toEqual(renamed);
     expect(d.getByUpn(seeded.userPrincipalName)).toBeUndefined();
-    expect([...d.changesSince(0)]).toEqual([{ seq: 1, id: seeded.id, kind: 'upserted', at: T0 + 1_000 }]);
+    // The change names the properties whose value changed (seeded user 7 had a job title).
+    expect([...d.changesSince(0)]).toEqual([
+      { seq: 1, id: seeded.id, kind: 'upserted', at: T0 + 1_000, fields: ['displayName', 'userPrincipalName', 'jobTitle'] },
+    ]);
     // The freed UPN can be taken by someone else.
     const other = d.add({ displayName: 'Newcomer', userPrincipalName: seeded.userPrincipalName });
     expect(d.getByUpn(seeded.userPrincipalName)?.id).toBe(other.id);
@@ -461,12 +464,15 @@ describe('directory changes', () => {
     expect(d.getDeleted(user.id)).toBeUndefined();
     expect(d.getById(reports[0]!.id)!.managerId).toBe(user.id);
     expect(d.size).toBe(100);
-    expect([...d.changesSince(0)].map((c) => c.kind)).toEqual(['deleted', 'upserted']);
+    // Each report's manager changed twice (to none, and back): logged in the same mutations.
+    const reportsChanged = reports.map(() => 'upserted');
+    expect([...d.changesSince(0)].map((c) => c.kind)).toEqual(['deleted', ...reportsChanged, 'upserted', ...reportsChanged]);
   });
 
   it('purges a user permanently, directly or from deleted items', () => {
     const { d } = setup();
     const direct = d.atPosition(4)!;
+    const directReports = d.directReports(direct.id);
     const later = d.add({ displayName: 'Short Stay' });
     d.remove(direct.id, { permanent: true });
     d.remove(later.id);
@@ -483,6 +489,8 @@ describe('directory changes', () => {
     expect([...d.changesSince(0)].map((c) => [c.kind, c.id])).toEqual([
       ['upserted', later.id],
       ['purged', direct.id],
+      // A purged manager's reports have no manager any more.
+      ...directReports.map((report) => ['upserted', report.id]),
       ['deleted', later.id],
       ['purged', later.id],
     ]);
@@ -498,7 +506,9 @@ describe('directory changes', () => {
 
   it('numbers changes 1, 2, 3… and replays those after a sequence number, oldest first', () => {
     const { d, clock } = setup();
-    const ids = [d.atPosition(10)!.id, d.atPosition(11)!.id, d.atPosition(12)!.id];
+    // Leaves of the org chart: removing one logs no changes of its reports.
+    const ids = [d.atPosition(90)!.id, d.atPosition(91)!.id, d.atPosition(92)!.id];
+    expect(ids.flatMap((id) => d.directReports(id))).toEqual([]);
     for (const id of ids) {
       clock.advance(500);
       d.update(id, { city: 'Reykjavík' });
@@ -512,6 +522,75 @@ describe('directory changes', () => {
     expect([...d.changesSince(4)]).toEqual([]);
     expect([...d.changesSince(99)]).toEqual([]);
     expect([...d.changesSince(-5)]).toHaveLength(4);
+  });
+
+  it('records which properties an update changed, in Graph names, and nothing for a no-op', () => {
+    const { d } = setup();
+    const user = d.atPosition(30)!;
+    const newManager = d.atPosition(2)!;
+    d.update(user.id, { jobTitle: 'Delta Analyst', accountEnabled: user.accountEnabled, city: user.city, businessPhones: [...user.businessPhones] });
+    d.update(user.id, { managerId: newManager.id, accountEnabled: false });
+    d.update(user.id, { hasPhoto: !user.hasPhoto });
+    d.update(user.id, { roles: [ROLE_USER_ADMINISTRATOR] });
+    d.update(user.id, { jobTitle: 'Delta Analyst' });
+    expect([...d.changesSince(0)].map((c) => [c.fields, c.previousManagerId])).toEqual([
+      [['jobTitle'], undefined],
+      [['accountEnabled', 'manager'], user.managerId],
+      [['photo'], undefined],
+      [['roles'], undefined],
+      [[], undefined],
+    ]);
+  });
+
+  it('records a created or restored user with id first and every property it has', () => {
+    const { d } = setup();
+    const manager = d.atPosition(5)!;
+    const hire = d.add({ displayName: 'New Hire', managerId: manager.id });
+    const loner = d.add({ displayName: 'Loner' });
+    const [created, alone] = [...d.changesSince(0)];
+    expect(created!.fields).toEqual(expect.arrayContaining(['id', 'displayName', 'jobTitle', 'accountEnabled', 'manager']));
+    expect(created!.fields![0]).toBe('id');
+    expect(created!.previousManagerId).toBeNull();
+    expect(alone!.fields).not.toContain('manager');
+    expect(alone!.id).toBe(loner.id);
+    d.remove(hire.id);
+    d.restore(hire.id);
+    const restored = [...d.changesSince(3)];
+    expect(restored.map((c) => [c.kind, c.id, c.fields?.[0]])).toEqual([['upserted', hire.id, 'id']]);
+  });
+
+  it("logs each direct report's manager change, with the old manager, when a manager is deleted, purged or restored", () => {
+    const { d } = setup();
+    const manager = d.atPosition(12)!;
+    const reports = d.directReports(manager.id).map((u) => u.id);
+    expect(reports.length).toBeGreaterThan(0);
+    d.remove(manager.id);
+    const afterDelete = [...d.changesSince(0)];
+    expect(afterDelete.map((c) => [c.kind, c.id, c.fields, c.previousManagerId])).toEqual([
+      ['deleted', manager.id, undefined, undefined],
+      ...reports.map((id) => ['upserted', id, ['manager'], manager.id]),
+    ]);
+    // Purging it from deleted items changes no report again; restoring gives them their manager back.
+    d.restore(manager.id);
+    const afterRestore = [...d.changesSince(d.seq - reports.length - 1)];
+    expect(afterRestore.slice(1).map((c) => [c.id, c.fields, c.previousManagerId])).toEqual(reports.map((id) => [id, ['manager'], null]));
+    d.remove(manager.id);
+    const before = d.seq;
+    d.remove(manager.id, { permanent: true });
+    expect([...d.changesSince(before)].map((c) => c.kind)).toEqual(['purged']);
+    // Purging a live manager orphans its reports in one go.
+    const other = d.atPosition(11)!;
+    const otherReports = d.directReports(other.id).map((u) => u.id);
+    const mark = d.seq;
+    d.remove(other.id, { permanent: true });
+    expect([...d.changesSince(mark)].map((c) => [c.kind, c.id, c.previousManagerId])).toEqual([
+      ['purged', other.id, undefined],
+      ...otherReports.map((id) => ['upserted', id, other.id]),
+    ]);
+    for (const id of otherReports) expect(d.getById(id)!.managerId).toBeNull();
+    // Clearing the manager of a report whose manager is already gone is no change.
+    d.update(otherReports[0]!, { managerId: null });
+    expect([...d.changesSince(d.seq - 1)][0]!.fields).toEqual([]);
   });
 
   it('keeps edits of a 500,000-user directory without generating it', () => {

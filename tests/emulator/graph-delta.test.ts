@@ -129,6 +129,133 @@ describe('GET /users/delta', () => {
     expect(latest.get(f.directory.atPosition(0)!.id)).not.toHaveProperty('manager@delta');
   });
 
+  it('reports a change only to rounds that select the changed property (no $select tracks every property)', async () => {
+    const withTitle = await round(f, token, '/v1.0/users/delta?$select=displayName,jobTitle');
+    const nameOnly = await round(f, token, '/v1.0/users/delta?$select=displayName');
+    const idOnly = await round(f, token, '/v1.0/users/delta?$select=id');
+    const everything = await round(f, token, '/v1.0/users/delta');
+    const proxies = await round(f, token, '/v1.0/users/delta?$select=proxyAddresses');
+    const promoted = f.directory.update(f.directory.atPosition(7)!.id, { jobTitle: 'Head of Deltas' });
+    const moved = f.directory.update(f.directory.atPosition(8)!.id, { city: 'Tromsø' });
+    const renamed = f.directory.update(f.directory.atPosition(9)!.id, { mail: 'renamed@lakeside.example' });
+
+    expect([...(await round(f, token, withTitle.deltaLink)).latest.keys()]).toEqual([promoted.id]);
+    expect((await round(f, token, withTitle.deltaLink)).latest.get(promoted.id)).toEqual({ displayName: promoted.displayName, jobTitle: 'Head of Deltas', id: promoted.id });
+    expect((await round(f, token, nameOnly.deltaLink)).latest.size).toBe(0);
+    expect((await round(f, token, idOnly.deltaLink)).latest.size).toBe(0);
+    // city is no default property, but without $select every property is tracked.
+    expect([...(await round(f, token, everything.deltaLink)).latest.keys()]).toEqual([promoted.id, moved.id, renamed.id]);
+    // proxyAddresses derives from mail.
+    expect((await round(f, token, proxies.deltaLink)).latest.get(renamed.id)).toEqual({ proxyAddresses: ['SMTP:renamed@lakeside.example'], id: renamed.id });
+    // $select=displayName still shows users that were added or removed.
+    const hire = f.directory.add({ displayName: 'Dana Delta' });
+    const leaver = f.directory.atPosition(20)!.id;
+    f.directory.remove(leaver);
+    const nameRound = await round(f, token, nameOnly.deltaLink);
+    expect(nameRound.latest.get(hire.id)).toEqual({ displayName: 'Dana Delta', id: hire.id });
+    expect(nameRound.latest.get(leaver)).toEqual({ id: leaver, '@removed': { reason: 'changed' } });
+  });
+
+  it('does not report photo-only changes, even with $select=photo', async () => {
+    const plain = await round(f, token, '/v1.0/users/delta');
+    const photo = await round(f, token, '/v1.0/users/delta?$select=displayName,photo');
+    const user = f.directory.atPosition(1)!;
+    f.directory.update(user.id, { hasPhoto: !user.hasPhoto });
+    f.directory.update(user.id, { photoVersion: 7 });
+    expect((await round(f, token, plain.deltaLink)).latest.size).toBe(0);
+    expect((await round(f, token, photo.deltaLink)).latest.size).toBe(0);
+  });
+
+  it('sends the old manager as a removed manager@delta link when a manager is unset', async () => {
+    const first = await round(f, token, '/v1.0/users/delta?$select=displayName,manager');
+    const employee = f.directory.atPosition(30)!;
+    const oldManager = employee.managerId!;
+    expect(oldManager).toBeTruthy();
+    f.directory.update(employee.id, { managerId: null });
+    const second = await round(f, token, first.deltaLink);
+    expect(second.latest.get(employee.id)).toEqual({
+      displayName: employee.displayName,
+      id: employee.id,
+      'manager@delta': [{ '@odata.type': '#microsoft.graph.user', id: oldManager, '@removed': { reason: 'deleted' } }],
+    });
+    // A new manager is sent as the link, without the removed one.
+    const newManager = f.directory.atPosition(2)!.id;
+    f.directory.update(employee.id, { managerId: newManager });
+    const third = await round(f, token, second.deltaLink);
+    expect(third.latest.get(employee.id)!['manager@delta']).toEqual([{ '@odata.type': '#microsoft.graph.user', id: newManager }]);
+    // Without manager in $select, a manager change is not tracked.
+    const untracked = await round(f, token, '/v1.0/users/delta?$select=displayName');
+    f.directory.update(employee.id, { managerId: null });
+    expect((await round(f, token, untracked.deltaLink)).latest.size).toBe(0);
+  });
+
+  it("reports every direct report's manager removal when their manager is deleted or purged", async () => {
+    const first = await round(f, token, '/v1.0/users/delta?$select=displayName,manager');
+    const nameOnly = await round(f, token, '/v1.0/users/delta?$select=displayName');
+    const manager = f.directory.atPosition(3)!;
+    const reports = f.directory.directReports(manager.id);
+    expect(reports.length).toBeGreaterThan(0);
+    f.directory.remove(manager.id);
+    const purged = f.directory.atPosition(4)!;
+    const purgedReports = f.directory.directReports(purged.id);
+    f.directory.remove(purged.id, { permanent: true });
+
+    const second = await round(f, token, first.deltaLink);
+    expect(second.latest.get(manager.id)).toEqual({ id: manager.id, '@removed': { reason: 'changed' } });
+    expect(second.latest.get(purged.id)).toEqual({ id: purged.id, '@removed': { reason: 'deleted' } });
+    for (const [report, old] of [...reports.map((r) => [r, manager.id] as const), ...purgedReports.map((r) => [r, purged.id] as const)]) {
+      expect(second.latest.get(report.id)).toEqual({
+        displayName: report.displayName,
+        id: report.id,
+        'manager@delta': [{ '@odata.type': '#microsoft.graph.user', id: old, '@removed': { reason: 'deleted' } }],
+      });
+    }
+    expect(second.latest.size).toBe(2 + reports.length + purgedReports.length);
+    // Not selecting manager: only the removed users themselves.
+    expect([...(await round(f, token, nameOnly.deltaLink)).latest.keys()].sort()).toEqual([manager.id, purged.id].sort());
+    // Restoring the manager gives the reports their manager back.
+    f.directory.restore(manager.id);
+    const third = await round(f, token, second.deltaLink);
+    expect(third.latest.get(reports[0]!.id)!['manager@delta']).toEqual([{ '@odata.type': '#microsoft.graph.user', id: manager.id }]);
+  });
+
+  it('answers Prefer: return=minimal with the id and the changed selected properties only', async () => {
+    const minimal = { Prefer: 'return=minimal' };
+    const first = await round(f, token, '/v1.0/users/delta?$select=displayName,jobTitle,mobilePhone,manager');
+    // Members with a job title and a manager (guests have no job title).
+    const staff = [...f.directory.iterate(40)].map((e) => e.user).filter((u) => u.jobTitle !== null && u.managerId !== null);
+    const [a, b, c] = [staff[0]!, staff[1]!, staff[2]!];
+    f.directory.update(a.id, { jobTitle: null, city: 'Oslo' });
+    f.directory.update(b.id, { managerId: f.directory.atPosition(2)!.id });
+    f.directory.update(c.id, { managerId: null, displayName: 'Cleo Minimal' });
+    const hire = f.directory.add({ displayName: 'Minnie Mal', jobTitle: 'Intern', managerId: a.id });
+
+    const response = await f.get(first.deltaLink, token, minimal);
+    expect(response.headers.get('preference-applied')).toBe('return=minimal');
+    const second = await round(f, token, first.deltaLink, minimal);
+    expect(second.latest.get(a.id)).toEqual({ jobTitle: null, id: a.id });
+    expect(second.latest.get(b.id)).toEqual({ id: b.id, 'manager@delta': [{ '@odata.type': '#microsoft.graph.user', id: f.directory.atPosition(2)!.id }] });
+    expect(second.latest.get(c.id)).toEqual({
+      displayName: 'Cleo Minimal',
+      id: c.id,
+      'manager@delta': [{ '@odata.type': '#microsoft.graph.user', id: c.managerId, '@removed': { reason: 'deleted' } }],
+    });
+    // A new user comes in full.
+    expect(second.latest.get(hire.id)).toEqual({
+      displayName: 'Minnie Mal',
+      jobTitle: 'Intern',
+      mobilePhone: null,
+      id: hire.id,
+      'manager@delta': [{ '@odata.type': '#microsoft.graph.user', id: a.id }],
+    });
+    // Without the header: every selected property, changed or not.
+    const full = await round(f, token, first.deltaLink);
+    expect(full.latest.get(a.id)).toEqual({ displayName: a.displayName, jobTitle: null, mobilePhone: a.mobilePhone, id: a.id, 'manager@delta': [{ '@odata.type': '#microsoft.graph.user', id: a.managerId }] });
+    // Both preferences together.
+    const both = await f.get(first.deltaLink, token, { Prefer: 'odata.maxpagesize=2, return=minimal' });
+    expect(both.headers.get('preference-applied')).toBe('odata.maxpagesize=2, return=minimal');
+  });
+
   it('starts from now with $deltatoken=latest', async () => {
     const { status, body } = await f.json<DeltaPage>('/v1.0/users/delta?$deltatoken=latest', token);
     expect(status).toBe(200);

@@ -75,6 +75,27 @@ function fitsType(value: unknown, type: FieldType): boolean {
   }
 }
 
+/** The Graph name of a stored field, as change records name it (DirectoryChange.fields). */
+const graphField = (key: keyof UserPatch): string => (key === 'managerId' ? 'manager' : key === 'hasPhoto' || key === 'photoVersion' ? 'photo' : key);
+
+/** Every field a user has, Graph names, in FIELDS order. */
+const ALL_FIELDS: readonly string[] = ['id', 'createdDateTime', ...new Set((Object.keys(FIELDS) as (keyof UserPatch)[]).map(graphField))];
+
+const sameValue = (a: unknown, b: unknown): boolean =>
+  Array.isArray(a) && Array.isArray(b) ? a.length === b.length && a.every((v, i) => v === b[i]) : a === b;
+
+/** What one change record carries besides its kind and ID. */
+type ChangeDetail = Pick<DirectoryChange, 'fields' | 'previousManagerId'>;
+
+/**
+ * A user coming into existence (add) or back (restore): `id` first, then every property it has; a user
+ * without a manager has no `manager` to report.
+ */
+const existenceDetail = (user: DirectoryUser): ChangeDetail =>
+  user.managerId === null
+    ? { fields: ALL_FIELDS.filter((field) => field !== 'manager') }
+    : { fields: [...ALL_FIELDS], previousManagerId: null };
+
 /** The fields of `patch` that are set (an explicit `undefined` means "leave as is"), checked. */
 function checkedPatch(patch: UserPatch): UserPatch {
   if (typeof patch !== 'object' || patch === null) throw new DirectoryError('invalidUser', 'a user patch must be an object');
@@ -201,8 +222,20 @@ export function createDirectory(options: DirectoryOptions): Directory {
     }
   };
 
-  const record = (kind: DirectoryChange['kind'], id: string): void => {
-    changes.push(Object.freeze({ seq: changes.length + 1, id, kind, at: clock.now() }));
+  const record = (kind: DirectoryChange['kind'], id: string, detail: ChangeDetail = {}): void => {
+    const change: DirectoryChange = { seq: changes.length + 1, id, kind, at: clock.now() };
+    if (detail.fields) change.fields = Object.freeze([...detail.fields]) as string[];
+    if (detail.previousManagerId !== undefined) change.previousManagerId = detail.previousManagerId;
+    changes.push(Object.freeze(change));
+  };
+
+  /**
+   * A manager leaving (soft delete, purge) or coming back (restore) changes the `manager` of each of its
+   * direct reports (readers see null while it is gone): one change per report, in the same mutation, so
+   * `/users/delta` with `$select=manager` reports them as Graph would.
+   */
+  const recordReportsManager = (reports: readonly DirectoryUser[], previousManagerId: string | null): void => {
+    for (const report of reports) record('upserted', report.id, { fields: ['manager'], previousManagerId });
   };
 
   const notFound = (id: string): DirectoryError =>
@@ -228,6 +261,23 @@ export function createDirectory(options: DirectoryOptions): Directory {
       user = user.managerId === null ? undefined : getById(user.managerId);
     }
     return manager.id;
+  };
+
+  const directReports = (id: string): DirectoryUser[] => {
+    const position = positionOf(id);
+    if (position === undefined || removed.has(position)) return [];
+    const managerId = stored(position)!.id;
+    const positions: number[] = [];
+    if (position < seededCount) {
+      const [start, end] = childRange(position, seededCount);
+      for (let child = start; child < end; child++) {
+        if (!removed.has(child) && stored(child)!.managerId === managerId) positions.push(child);
+      }
+    }
+    for (const child of movedReports.get(managerId) ?? []) {
+      if (!removed.has(child) && stored(child)?.managerId === managerId) positions.push(child);
+    }
+    return positions.sort((a, b) => a - b).map((p) => view(stored(p)!));
   };
 
   /** A free UPN for an added user: `given.surname@domain`, numbered if taken. */
@@ -275,22 +325,7 @@ export function createDirectory(options: DirectoryOptions): Directory {
       const user = position === undefined ? undefined : stored(position);
       return user && view(user);
     },
-    directReports(id) {
-      const position = positionOf(id);
-      if (position === undefined || removed.has(position)) return [];
-      const managerId = stored(position)!.id;
-      const positions: number[] = [];
-      if (position < seededCount) {
-        const [start, end] = childRange(position, seededCount);
-        for (let child = start; child < end; child++) {
-          if (!removed.has(child) && stored(child)!.managerId === managerId) positions.push(child);
-        }
-      }
-      for (const child of movedReports.get(managerId) ?? []) {
-        if (!removed.has(child) && stored(child)?.managerId === managerId) positions.push(child);
-      }
-      return positions.sort((a, b) => a - b).map((p) => view(stored(p)!));
-    },
+    directReports,
     *changesSince(afterSeq) {
       // Sequence numbers are dense from 1, so seq n sits at changes[n - 1].
       for (let i = Math.max(0, Math.floor(afterSeq) || 0); i < changes.length; i++) yield changes[i]!;
@@ -344,7 +379,7 @@ export function createDirectory(options: DirectoryOptions): Directory {
       addedPositions.set(id, position);
       upnOverlay.set(userPrincipalName.toLowerCase(), position);
       moveReport(position, null, managerId);
-      record('upserted', id);
+      record('upserted', id, existenceDetail(user));
       return user;
     },
 
@@ -362,6 +397,21 @@ export function createDirectory(options: DirectoryOptions): Directory {
       const photoChanged = patch.hasPhoto === true || (patch.hasPhoto === false && current.hasPhoto);
       const photoVersion = patch.photoVersion ?? (photoChanged ? current.photoVersion + 1 : current.photoVersion);
       const next: DirectoryUser = Object.freeze({ ...current, ...patch, managerId, photoVersion });
+      // What changed, as readers see it (a manager that is gone already reads as null).
+      const before = view(current);
+      const after = view(next);
+      const managerChanged = before.managerId !== after.managerId;
+      const photoChanges = before.hasPhoto !== after.hasPhoto || before.photoVersion !== after.photoVersion;
+      const fields: string[] = [];
+      for (const key of Object.keys(FIELDS) as (keyof UserPatch)[]) {
+        if (key === 'managerId') {
+          if (managerChanged) fields.push('manager');
+        } else if (key === 'hasPhoto') {
+          if (photoChanges) fields.push('photo');
+        } else if (key !== 'photoVersion' && key in patch && !sameValue(before[key], after[key])) {
+          fields.push(key);
+        }
+      }
 
       if (position < seededCount) {
         overlay.set(position, next);
@@ -374,8 +424,8 @@ export function createDirectory(options: DirectoryOptions): Directory {
       if (oldUpn !== newUpn && upnOverlay.get(oldUpn) === position) upnOverlay.delete(oldUpn);
       if (oldUpn !== newUpn) upnOverlay.set(newUpn, position);
       if (managerId !== current.managerId) moveReport(position, current.managerId, managerId);
-      record('upserted', current.id);
-      return view(next);
+      record('upserted', current.id, managerChanged ? { fields, previousManagerId: before.managerId } : { fields });
+      return after;
     },
 
     remove(id, { permanent = false } = {}) {
@@ -384,6 +434,8 @@ export function createDirectory(options: DirectoryOptions): Directory {
       const position = deletedAt ?? positionOf(key);
       if (position === undefined || removed.get(position) === 'purged' || (deletedAt !== undefined && !permanent)) throw notFound(id);
       const user = stored(position)!;
+      // Reports lose their manager when it leaves the directory; purging it from deleted items changes nothing more.
+      const orphaned = deletedAt === undefined ? directReports(user.id) : [];
       goneIds.add(user.id);
       if (!permanent) {
         // Soft delete: listed in deletedItems and restorable for 30 days:
@@ -391,6 +443,7 @@ export function createDirectory(options: DirectoryOptions): Directory {
         removed.set(position, 'deleted');
         softDeleted.set(user.id, position);
         record('deleted', user.id);
+        recordReportsManager(orphaned, user.id);
         return;
       }
       removed.set(position, 'purged');
@@ -405,6 +458,7 @@ export function createDirectory(options: DirectoryOptions): Directory {
         addedPositions.delete(user.id);
       }
       record('purged', user.id);
+      recordReportsManager(orphaned, user.id);
     },
 
     restore(id) {
@@ -421,8 +475,11 @@ export function createDirectory(options: DirectoryOptions): Directory {
       softDeleted.delete(user.id);
       removed.delete(position);
       goneIds.delete(user.id);
-      record('upserted', user.id);
-      return view(user);
+      const restored = view(user);
+      record('upserted', user.id, existenceDetail(restored));
+      // Its reports (those still pointing at it) read it as their manager again.
+      recordReportsManager(directReports(user.id), null);
+      return restored;
     },
   };
 }

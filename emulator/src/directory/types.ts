@@ -59,6 +59,21 @@ export interface DirectoryChange {
   kind: 'upserted' | 'deleted' | 'purged';
   /** Time of the change, clock milliseconds. */
   at: number;
+  /**
+   * Graph names of the properties the change touched, in the directory's field order (`managerId` is
+   * `manager`, `hasPhoto`/`photoVersion` are `photo`; `roles`, the `wids` role memberships, is not a
+   * user property). `/users/delta` needs it to honour `$select`-scoped tracking and
+   * `Prefer: return=minimal` (https://learn.microsoft.com/graph/delta-query-overview, "Resource
+   * representation in the delta query response"; https://learn.microsoft.com/graph/api/user-delta).
+   * - `upserted` by add() or restore(): starts with `id` (the object came into existence, or back),
+   *   then every property it has;
+   * - `upserted` by update(): the properties whose value changed (empty when the patch changed nothing);
+   * - `upserted` for a direct report whose manager was deleted, purged or restored: `['manager']`;
+   * - `deleted` / `purged`: absent. Absent on an `upserted` change means "unknown: treat all as changed".
+   */
+  fields?: string[];
+  /** When `fields` includes `manager`: the manager before the change (null if there was none). */
+  previousManagerId?: string | null;
 }
 
 export interface Directory {

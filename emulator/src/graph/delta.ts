@@ -1,5 +1,5 @@
 import type { Context, Hono } from 'hono';
-import type { Directory, DirectoryUser } from '../directory/types.ts';
+import type { Directory, DirectoryChange, DirectoryUser } from '../directory/types.ts';
 import type { EmulatorState } from '../state.ts';
 import { userReadAccess, type ReadAccess } from './auth.ts';
 import type { GraphEnv } from './env.ts';
@@ -8,7 +8,15 @@ import { parseFilter, type FilterNode } from './filter.ts';
 import { graphJson } from './middleware.ts';
 import { parsePrefer, queryOptions } from './query.ts';
 import { openToken, sealToken } from './state-tokens.ts';
-import { DEFAULT_PROPERTIES, parseSelect, serializeUser, usersContext } from './user-properties.ts';
+import {
+  affectedProperties,
+  DEFAULT_PROPERTIES,
+  isNavigationProperty,
+  parseSelect,
+  serializeUser,
+  STORED_PROPERTIES,
+  usersContext,
+} from './user-properties.ts';
 
 /**
  * `GET /users/delta`, https://learn.microsoft.com/graph/api/user-delta and
@@ -31,9 +39,22 @@ import { DEFAULT_PROPERTIES, parseSelect, serializeUser, usersContext } from './
  *   every multi-page initial round is empty (GraphOptions.emptyDeltaPages), and a page of changes that
  *   scanned its budget without anything to show is empty too.
  * - `Prefer: odata.maxpagesize=N` sets the page size (answered with Preference-Applied).
- * Not modelled: `Prefer: return=minimal` sends the full selected properties (allowed: "at least the
- * properties that have been updated"), and a change to an unselected property still reports the user,
- * because the directory's change log does not say which properties changed.
+ * - Tracked properties (delta-query-overview, "Optional query parameters"): "If a change occurs to a
+ *   property that is not selected, the resource for which that property changed does not appear in the
+ *   delta response after a subsequent request"; without `$select` every property is tracked
+ *   (https://learn.microsoft.com/graph/delta-query-users: "If $select isn't specified, all properties
+ *   of the object are tracked for changes"). `manager` is tracked only when selected; `id` never changes;
+ *   photo changes are not tracked (a photo is stored outside the directory object: delta-query-overview,
+ *   "Properties stored outside of the main data store"). A user created, restored or removed always shows.
+ * - Resource representation (delta-query-overview, "Resource representation in the delta query
+ *   response"): new and restored users in full; updated users by their id with the selected properties,
+ *   or, with `Prefer: return=minimal`, only the properties that changed since the deltaLink (user-delta,
+ *   "Alternative: return only the changed properties"), echoed in Preference-Applied. The header is read
+ *   on every request, not kept in the tokens ("can be added to a deltaLink request at any point in time").
+ * - Relationships are `propertyName@delta` annotations; a removed link carries `@removed`, as
+ *   `members@delta` does for groups (https://learn.microsoft.com/graph/delta-query-groups):
+ *   a user whose manager was removed (unset, or the manager deleted or purged) gets
+ *   `"manager@delta": [{"@odata.type": "#microsoft.graph.user", "id": "<old manager>", "@removed": {"reason": "deleted"}}]`.
  */
 
 export const DELTA_TOKEN_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
@@ -67,6 +88,8 @@ interface SkipToken extends TokenBase {
   n: number;
   /** Entry to repeat first: a position or filter index (init) or a user ID (chg). */
   rp?: number | string;
+  /** chg: the change sequence of the deltaLink the round started from ("changed since the deltaLink"). */
+  b?: number;
 }
 
 interface DeltaToken extends TokenBase {
@@ -112,9 +135,93 @@ function userEntry(user: DirectoryUser, select: string[] | undefined, access: Re
   return entry;
 }
 
-function changeEntry(directory: Directory, id: string, select: string[] | undefined, access: ReadAccess): Record<string, unknown> {
-  const user = directory.getById(id);
-  if (user) return userEntry(user, select, access);
+/**
+ * The properties a round tracks (without `id`, which never changes): the selected ones, `manager`
+ * included when selected; without `$select`, every stored property (delta-query-users).
+ */
+function trackedProperties(select: string[] | undefined): Set<string> {
+  const tracked = new Set(select ? select.filter((name) => name === 'manager' || !isNavigationProperty(name)) : STORED_PROPERTIES);
+  tracked.delete('id');
+  return tracked;
+}
+
+/** Whether a change shows in a round tracking `tracked` (delta-query-overview, "Optional query parameters"). */
+function reportable(change: DirectoryChange, tracked: ReadonlySet<string>): boolean {
+  // Removals, changes that don't say what changed, and users coming into existence or back always show.
+  if (change.kind !== 'upserted' || !change.fields || change.fields.includes('id')) return true;
+  // Photo ('photo') and role ('roles') changes are no tracked property, so they never match.
+  return change.fields.some((field) => affectedProperties(field).some((name) => tracked.has(name)));
+}
+
+/** What changed for one user over a round's changes. */
+interface ChangeSummary {
+  /** Properties changed (affectedProperties of the change fields). */
+  changed: Set<string>;
+  /** Created, restored, or a change that did not say: the full representation. */
+  whole: boolean;
+  managerChanged: boolean;
+  /** The managers it had before each manager change, distinct, oldest first (links removed since). */
+  formerManagers: string[];
+}
+
+/** Summaries of the changes to `ids` with sequence in (from, to]. */
+function summarize(directory: Directory, ids: ReadonlySet<string>, from: number, to: number): Map<string, ChangeSummary> {
+  const summaries = new Map<string, ChangeSummary>();
+  for (const change of directory.changesSince(from)) {
+    if (change.seq > to) break;
+    if (!ids.has(change.id) || change.kind !== 'upserted') continue;
+    let summary = summaries.get(change.id);
+    if (!summary) summaries.set(change.id, (summary = { changed: new Set(), whole: false, managerChanged: false, formerManagers: [] }));
+    if (!change.fields || change.fields.includes('id')) summary.whole = true;
+    for (const field of change.fields ?? []) for (const name of affectedProperties(field)) summary.changed.add(name);
+    if (change.fields?.includes('manager')) {
+      summary.managerChanged = true;
+      const former = change.previousManagerId;
+      if (former && !summary.formerManagers.includes(former)) summary.formerManagers.push(former);
+    }
+  }
+  return summaries;
+}
+
+const managerLink = (id: string): Record<string, unknown> => ({ '@odata.type': '#microsoft.graph.user', id });
+
+/**
+ * An updated user in a changes round. Default: the selected properties, changed or not (user-delta,
+ * "Default: return the same properties as initial delta request"). `minimal` (Prefer: return=minimal):
+ * the id and the tracked properties that changed; created and restored users in full
+ * (delta-query-overview: "Newly created instances ... using their standard representation").
+ * With `manager` selected and no manager now, a manager removed during the round is sent as a removed
+ * link, so a client does not read the absent annotation as "unchanged" and keep a stale manager.
+ */
+function updatedEntry(
+  user: DirectoryUser,
+  select: string[] | undefined,
+  access: ReadAccess,
+  tracked: ReadonlySet<string>,
+  summary: ChangeSummary | undefined,
+  minimal: boolean,
+): Record<string, unknown> {
+  const managerTracked = tracked.has('manager');
+  if (!minimal || !summary || summary.whole) {
+    const entry = userEntry(user, select, access);
+    if (managerTracked && user.managerId === null && summary && summary.formerManagers.length > 0) {
+      entry['manager@delta'] = summary.formerManagers.map((id) => ({ ...managerLink(id), '@removed': { reason: 'deleted' } }));
+    }
+    return entry;
+  }
+  const properties = (select ?? STORED_PROPERTIES).filter((name) => name === 'id' || (tracked.has(name) && summary.changed.has(name) && !isNavigationProperty(name)));
+  const entry = serializeUser(user, { properties, basicOnly: access === 'basic' });
+  if (!('id' in entry)) entry.id = user.id;
+  if (managerTracked && summary.managerChanged) {
+    if (user.managerId !== null) entry['manager@delta'] = [managerLink(user.managerId)];
+    else if (summary.formerManagers.length > 0) {
+      entry['manager@delta'] = summary.formerManagers.map((id) => ({ ...managerLink(id), '@removed': { reason: 'deleted' } }));
+    }
+  }
+  return entry;
+}
+
+function removedEntry(directory: Directory, id: string): Record<string, unknown> {
   // "changed": deleted but restorable from deletedItems; "deleted": gone for good.
   return { id, '@removed': { reason: directory.getDeleted(id) ? 'changed' : 'deleted' } };
 }
@@ -159,11 +266,13 @@ function initialPage(directory: Directory, token: SkipToken, pageSize: number, e
   return { entries, next: { ...token, at: nextAt, n: token.n + 1, rp: last ?? token.rp } };
 }
 
-function changesPage(directory: Directory, token: SkipToken, pageSize: number, access: ReadAccess): Page {
-  const entries: Record<string, unknown>[] = [];
+function changesPage(directory: Directory, token: SkipToken, pageSize: number, access: ReadAccess, minimal: boolean): Page {
+  const tracked = trackedProperties(token.s);
+  /** IDs on this page, in order; each at most once. */
+  const onPage: string[] = [];
   const seen = new Set<string>();
   if (typeof token.rp === 'string') {
-    entries.push(changeEntry(directory, token.rp, token.s, access));
+    onPage.push(token.rp);
     seen.add(token.rp);
   }
   const wanted = token.f ? new Set(token.f) : undefined;
@@ -175,14 +284,15 @@ function changesPage(directory: Directory, token: SkipToken, pageSize: number, a
   let more = false;
   for (const change of directory.changesSince(token.at)) {
     if (change.seq > token.r) break;
-    if (added >= pageSize && !seen.has(change.id) && (!wanted || wanted.has(change.id))) {
+    const shows = (!wanted || wanted.has(change.id)) && !seen.has(change.id) && reportable(change, tracked);
+    if (added >= pageSize && shows) {
       more = true;
       break;
     }
     cursor = change.seq;
     scanned += 1;
-    if ((!wanted || wanted.has(change.id)) && !seen.has(change.id)) {
-      entries.push(changeEntry(directory, change.id, token.s, access));
+    if (shows) {
+      onPage.push(change.id);
       seen.add(change.id);
       added += 1;
       last = change.id;
@@ -192,6 +302,12 @@ function changesPage(directory: Directory, token: SkipToken, pageSize: number, a
       break;
     }
   }
+  // What changed since the deltaLink, for the representation: only needed for minimal answers and manager links.
+  const summaries = minimal || tracked.has('manager') ? summarize(directory, seen, token.b ?? token.at, token.r) : undefined;
+  const entries = onPage.map((id) => {
+    const user = directory.getById(id);
+    return user ? updatedEntry(user, token.s, access, tracked, summaries?.get(id), minimal) : removedEntry(directory, id);
+  });
   if (!more) return { entries };
   return { entries, next: { ...token, at: cursor, n: token.n + 1, rp: last ?? token.rp } };
 }
@@ -272,6 +388,7 @@ function userDelta(state: EmulatorState, c: Context<GraphEnv>): Response {
       p: 'chg',
       r: directory.seq,
       at: token.seq,
+      b: token.seq,
       n: 0,
     };
   } else {
@@ -292,7 +409,9 @@ function userDelta(state: EmulatorState, c: Context<GraphEnv>): Response {
 
   const pageSize = Math.min(prefer.maxPageSize ?? round.ps ?? state.graph.deltaPageSize, 999);
   const page =
-    round.p === 'init' ? initialPage(directory, round, pageSize, state.graph.emptyDeltaPages, access) : changesPage(directory, round, pageSize, access);
+    round.p === 'init'
+      ? initialPage(directory, round, pageSize, state.graph.emptyDeltaPages, access)
+      : changesPage(directory, round, pageSize, access, prefer.minimal);
 
   const body: Record<string, unknown> = { '@odata.context': usersContext(state.origin, round.s) };
   if (page.next) {
@@ -304,7 +423,10 @@ function userDelta(state: EmulatorState, c: Context<GraphEnv>): Response {
     body['@odata.deltaLink'] = deltaUrl(state, `$deltatoken=${sealToken(tenant.config.id, token)}`);
   }
   body.value = page.entries;
-  const headers: Record<string, string> = prefer.maxPageSize ? { 'Preference-Applied': `odata.maxpagesize=${pageSize}` } : {};
+  // RFC 7240 Preference-Applied. return=minimal is honoured on every page of a cycle: an initial round
+  // holds only new instances, whose minimal representation is the full one.
+  const applied = [...(prefer.maxPageSize ? [`odata.maxpagesize=${pageSize}`] : []), ...(prefer.minimal ? ['return=minimal'] : [])];
+  const headers: Record<string, string> = applied.length > 0 ? { 'Preference-Applied': applied.join(', ') } : {};
   return graphJson(c, body, 200, headers);
 }
 

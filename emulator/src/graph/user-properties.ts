@@ -56,6 +56,18 @@ const STORED: Record<string, Reader> = {
   showInAddressList: () => null,
 };
 
+/** Names of the stored properties, `id` first. */
+export const STORED_PROPERTIES: readonly string[] = Object.keys(STORED);
+
+/** Properties read from another one: a change to the key changes them too (see STORED). */
+const DERIVED: Readonly<Record<string, readonly string[]>> = {
+  mail: ['mail', 'proxyAddresses', 'imAddresses'],
+  userPrincipalName: ['userPrincipalName', 'mailNickname'],
+};
+
+/** The properties a change to `field` (a DirectoryChange field name) changes. */
+export const affectedProperties = (field: string): readonly string[] => DERIVED[field] ?? [field];
+
 /** Real user properties the emulator does not model: selectable, always null. */
 const UNMODELLED = [
   'ageGroup',
