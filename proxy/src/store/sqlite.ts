@@ -233,6 +233,7 @@ export class SqliteStore implements Store {
       ),
       renewLease: p<[number, string, string]>('UPDATE sync_leases SET expires_at = ? WHERE tenant_id = ? AND owner = ?'),
       releaseLease: p<[string, string]>('DELETE FROM sync_leases WHERE tenant_id = ? AND owner = ?'),
+      lease: p<[string], { owner: string; expires_at: number }>('SELECT owner, expires_at FROM sync_leases WHERE tenant_id = ?'),
 
       photo: p<[string, string, string], PhotoRow>('SELECT etag, content_type, bytes, missing, fetched_at FROM photos WHERE tenant_id = ? AND user_id = ? AND size = ?'),
       putPhoto: p<[string, string, string, string | null, string | null, Buffer | null, number, number]>(
@@ -547,6 +548,11 @@ export class SqliteStore implements Store {
 
   async releaseSyncLease(tenantId: string, owner: string): Promise<void> {
     this.s.releaseLease.run(tenantId, owner);
+  }
+
+  async getSyncLease(tenantId: string): Promise<{ owner: string; expiresAt: Date } | null> {
+    const row = this.s.lease.get(tenantId);
+    return row ? { owner: row.owner, expiresAt: new Date(row.expires_at) } : null;
   }
 
   // ---- Photos -----------------------------------------------------------------------------------

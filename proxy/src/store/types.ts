@@ -207,6 +207,8 @@ export interface Store {
   /** Extends `owner`'s lease; false when it was lost (expired and taken by another). */
   renewSyncLease(tenantId: string, owner: string, ttlMs: number): Promise<boolean>;
   releaseSyncLease(tenantId: string, owner: string): Promise<void>;
+  /** Who holds the tenant's lease and until when (expired or not), or null when nobody does. */
+  getSyncLease(tenantId: string): Promise<{ owner: string; expiresAt: Date } | null>;
 
   // Photos
   getPhoto(tenantId: string, userId: string, size: string): Promise<Photo | null>;
