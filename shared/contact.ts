@@ -37,3 +37,24 @@ export type Contact = z.infer<typeof contactSchema>;
 
 /** The contact's keys in a fixed order: the order of the canonical JSON the proxy stores and compares. */
 export const CONTACT_FIELDS = Object.keys(contactSchema.shape) as readonly (keyof Contact)[];
+
+/** A contact with only its id: every text field null, no phones. Graph's "no value" for each field. */
+export function emptyContact(id: string): Contact {
+  return {
+    id,
+    displayName: null,
+    givenName: null,
+    surname: null,
+    mail: null,
+    userPrincipalName: null,
+    jobTitle: null,
+    department: null,
+    companyName: null,
+    officeLocation: null,
+    businessPhones: [],
+    mobilePhone: null,
+    accountEnabled: null,
+    userType: null,
+    managerId: null,
+  };
+}

@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Contact } from '../../shared/contact.ts';
+import { emptyContact, type Contact } from '../../shared/contact.ts';
+
+export { emptyContact };
 import { encryptSecret, secretAad, type Sealed } from '../../proxy/src/crypto.ts';
 import type { ChangesPage, PendingInput, Store, StoreOptions, SyncPage, TenantInput } from '../../proxy/src/store/types.ts';
 
@@ -132,6 +134,15 @@ export function storeContract(name: string, open: (options: Required<Pick<StoreO
         expect(await store.getUser(TENANT_A, id(2))).toEqual(contact(2));
         expect(await store.countUsers(TENANT_A)).toBe(3);
         expect(await store.getSyncState(TENANT_A)).toMatchObject({ cursor: { nextLink: 'https://graph/next1' }, usersMirrored: 3, latestSeq: 3 });
+      });
+
+      it('reads several live users of one tenant at once, leaving out tombstones and other tenants', async () => {
+        await store.applySyncPage(TENANT_A, page([contact(1), contact(2), contact(3)], [id(3)], { nextLink: 'n1' }));
+        await store.applySyncPage(TENANT_B, page([contact(4)], [], { nextLink: 'n1' }));
+        const found = await store.getUsers(TENANT_A, [id(1), id(2), id(3), id(4), id(404)]);
+        expect([...found.keys()].sort()).toEqual([id(1), id(2)]);
+        expect(found.get(id(2))).toEqual(contact(2));
+        expect((await store.getUsers(TENANT_A, [])).size).toBe(0);
       });
 
       it('fills in missing optional values so stored contacts are complete', async () => {
@@ -446,25 +457,6 @@ export function id(n: number): string {
   return `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 }
 
-export function emptyContact(userId: string): Contact {
-  return {
-    id: userId,
-    displayName: null,
-    givenName: null,
-    surname: null,
-    mail: null,
-    userPrincipalName: null,
-    jobTitle: null,
-    department: null,
-    companyName: null,
-    officeLocation: null,
-    businessPhones: [],
-    mobilePhone: null,
-    accountEnabled: null,
-    userType: null,
-    managerId: null,
-  };
-}
 
 export function contact(n: number): Contact {
   return {

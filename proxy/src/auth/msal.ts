@@ -78,7 +78,7 @@ export function createMsalClient(options: MsalClientOptions): ConfidentialClient
 
 export const newPkce = (): Promise<{ verifier: string; challenge: string }> => new CryptoProvider().generatePkceCodes();
 
-/** A Graph access token for the tenant's sync: the admin's delegated token, or the app's own. */
+/** A Graph access token for the tenant's sync: the admin's delegated token, or the app's own; `fresh` skips MSAL's cache. */
 export async function acquireGraphToken(
   client: ConfidentialClientApplication,
   mode: 'delegated' | 'application',

@@ -7,6 +7,8 @@ import {
   RetryHandlerOptions,
   TelemetryHandler,
   type AuthenticationProvider,
+  type Context,
+  type Middleware,
 } from '@microsoft/microsoft-graph-client';
 
 /**
@@ -26,6 +28,27 @@ export interface GraphClientOptions {
   maxRetries?: number;
   /** Base delay in seconds when Graph sends no Retry-After (default 3). */
   retryDelaySeconds?: number;
+  /** Called when Graph refuses a token (401): the next getAccessToken() must not reuse a cached one. */
+  onUnauthorized?: () => void;
+}
+
+/**
+ * A token can be refused before its expiry (sessions revoked, or a clock disagreement): on a 401, drop
+ * the cached token and try the request once more with a fresh one.
+ */
+class RetryWithFreshToken implements Middleware {
+  #next: Middleware | undefined;
+  constructor(private readonly invalidate: () => void) {}
+  async execute(context: Context): Promise<void> {
+    await this.#next!.execute(context);
+    if (context.response?.status === 401) {
+      this.invalidate();
+      await this.#next!.execute(context);
+    }
+  }
+  setNext(next: Middleware): void {
+    this.#next = next;
+  }
 }
 
 const GRAPH_HOSTS = new Set(['graph.microsoft.com', 'graph.microsoft.us', 'dod-graph.microsoft.us', 'microsoftgraph.chinacloudapi.cn']);
@@ -40,12 +63,14 @@ export function createGraphClient(options: GraphClientOptions): Client {
   const redirect = new RedirectHandler();
   const telemetry = new TelemetryHandler();
   const http = new HTTPMessageHandler();
+  const first: Middleware = options.onUnauthorized ? new RetryWithFreshToken(options.onUnauthorized) : authentication;
+  if (first !== authentication) first.setNext!(authentication);
   authentication.setNext(retry);
   retry.setNext(redirect);
   redirect.setNext(telemetry);
   telemetry.setNext(http);
   return Client.initWithMiddleware({
-    middleware: authentication,
+    middleware: first,
     baseUrl: `${url.origin}/`,
     defaultVersion: version,
     customHosts: GRAPH_HOSTS.has(url.hostname) ? undefined : new Set([url.hostname]),

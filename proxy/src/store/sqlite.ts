@@ -207,6 +207,7 @@ export class SqliteStore implements Store {
         'UPDATE sync_state SET seq = ?, users_mirrored = ?, next_link = ?, delta_link = ?, full_sync_run = ? WHERE tenant_id = ?',
       ),
       getUser: p<[string, string], { data: string }>('SELECT data FROM users WHERE tenant_id = ? AND id = ? AND deleted = 0'),
+      getUsers: p<[string, string], { id: string; data: string }>('SELECT id, data FROM users WHERE tenant_id = ? AND deleted = 0 AND id IN (SELECT value FROM json_each(?))'),
       countUsers: p<[string], { n: number }>('SELECT count(*) AS n FROM users WHERE tenant_id = ? AND deleted = 0'),
       listUsers: p<[string, string, number], { id: string; data: string }>(
         'SELECT id, data FROM users WHERE tenant_id = ? AND deleted = 0 AND id > ? ORDER BY id LIMIT ?',
@@ -424,6 +425,13 @@ export class SqliteStore implements Store {
   async getUser(tenantId: string, id: string): Promise<Contact | null> {
     const row = this.s.getUser.get(tenantId, id);
     return row ? parseContactJson(row.data) : null;
+  }
+
+  async getUsers(tenantId: string, ids: readonly string[]): Promise<Map<string, Contact>> {
+    const found = new Map<string, Contact>();
+    if (ids.length === 0) return found;
+    for (const row of this.s.getUsers.all(tenantId, JSON.stringify(ids))) found.set(row.id, parseContactJson(row.data));
+    return found;
   }
 
   async countUsers(tenantId: string): Promise<number> {

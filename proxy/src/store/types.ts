@@ -187,6 +187,8 @@ export interface Store {
   /** Tombstones every live user not seen in `runId` and ends the full sync. Idempotent. */
   finishFullSync(tenantId: string, runId: string): Promise<SyncPageResult>;
   getUser(tenantId: string, id: string): Promise<Contact | null>;
+  /** Live users among `ids`, in one read (a delta page merges its partial entries onto them). */
+  getUsers(tenantId: string, ids: readonly string[]): Promise<Map<string, Contact>>;
   countUsers(tenantId: string): Promise<number>;
   /** Live users ordered by id, read in batches (export). */
   listUsers(tenantId: string): AsyncIterable<Contact>;

@@ -1,4 +1,4 @@
-import type { Contact } from '../../../shared/contact.ts';
+import { emptyContact, type Contact } from '../../../shared/contact.ts';
 
 /**
  * Turning `/users/delta` entries into mirror contacts.
@@ -56,25 +56,7 @@ const text = (value: unknown): string | null => (typeof value === 'string' ? val
  * manager annotation = no manager); in an incremental round absent properties keep their values.
  */
 export function mergeEntry(previous: Contact | null, entry: DeltaEntry, fullRound: boolean): Contact {
-  const base: Contact = previous && !fullRound
-    ? previous
-    : {
-        id: entry.id,
-        displayName: null,
-        givenName: null,
-        surname: null,
-        mail: null,
-        userPrincipalName: null,
-        jobTitle: null,
-        department: null,
-        companyName: null,
-        officeLocation: null,
-        businessPhones: [],
-        mobilePhone: null,
-        accountEnabled: null,
-        userType: null,
-        managerId: null,
-      };
+  const base: Contact = previous && !fullRound ? previous : emptyContact(entry.id);
   const next: Contact = { ...base, id: entry.id };
   for (const field of TEXT_FIELDS) if (field in entry) next[field] = text(entry[field]);
   if ('businessPhones' in entry) next.businessPhones = Array.isArray(entry.businessPhones) ? entry.businessPhones.filter((p): p is string => typeof p === 'string') : [];

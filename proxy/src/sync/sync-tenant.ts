@@ -267,12 +267,14 @@ async function toSyncPage(
   for (const entry of body.value ?? []) if (typeof entry?.id === 'string') entries.set(entry.id, entry);
   const upserts: Contact[] = [];
   const removals: string[] = [];
+  // An incremental page merges onto what the mirror holds: read those rows in one go.
+  const held = fullRound ? new Map<string, Contact>() : await deps.store.getUsers(tenantId, [...entries.keys()]);
   for (const entry of entries.values()) {
     if (isRemoved(entry)) {
       removals.push(entry.id);
       continue;
     }
-    let previous = fullRound ? null : await deps.store.getUser(tenantId, entry.id);
+    let previous = held.get(entry.id) ?? null;
     if (!fullRound && !previous) {
       // Someone the mirror doesn't hold (new, or a guest or disabled account that now qualifies). What the
       // entry says for sure may already keep them out (disabled, guest): nothing to read then.
