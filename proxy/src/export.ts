@@ -11,11 +11,13 @@ export async function exportDirectory(store: Store, tenantId: string, format: 'j
   const write = async (text: string) => {
     if (!out.write(text)) await once(out, 'drain');
   };
+  // One REV for the whole export: every card was current at the same moment.
+  const now = new Date();
   let count = 0;
   if (format === 'json') await write('[');
   for await (const contact of store.listUsers(tenantId)) {
     if (format === 'json') await write(`${count === 0 ? '\n' : ',\n'}${JSON.stringify(contact)}`);
-    else await write(toVCard(contact));
+    else await write(toVCard(contact, { now }));
     count++;
   }
   if (format === 'json') await write(count === 0 ? ']\n' : '\n]\n');

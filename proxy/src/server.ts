@@ -29,7 +29,7 @@ export async function openProxy(config: ProxyConfig, options: { log?: Logger } =
   return { log, key, store, tenants };
 }
 
-export async function startProxy(config: ProxyConfig, options: { log?: Logger; tickMs?: number; backoffMs?: number } = {}): Promise<RunningProxy> {
+export async function startProxy(config: ProxyConfig, options: { log?: Logger; tickMs?: number; backoffMs?: number; retryMs?: number } = {}): Promise<RunningProxy> {
   const { log, store, tenants } = await openProxy(config, options);
   try {
     await tenants.ensureEnvTenant();
@@ -48,6 +48,7 @@ export async function startProxy(config: ProxyConfig, options: { log?: Logger; t
     historyDays: config.historyDays,
     tickMs: options.tickMs,
     backoffMs: options.backoffMs,
+    retryMs: options.retryMs,
   });
   let accepting = true;
   const app = createApp({ config, store, tenants, scheduler, log, metrics, ready: () => accepting });

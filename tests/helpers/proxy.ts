@@ -57,7 +57,7 @@ export async function startTestProxy(emulator: Emulator, env: Record<string, str
       body: JSON.stringify({ addWebRedirectUris: [config.callbackUrl] }),
     });
   }
-  const proxy = await startProxy(config, { log: createLogger(config.logLevel), tickMs: options.tickMs ?? 100, backoffMs: 20 });
+  const proxy = await startProxy(config, { log: createLogger(config.logLevel), tickMs: options.tickMs ?? 100, backoffMs: 20, retryMs: 200 });
   return {
     url: proxy.url,
     config,

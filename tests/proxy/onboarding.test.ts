@@ -344,7 +344,7 @@ describe('a tenant configured from the environment', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'pb-outage-'));
     await emulator.close();
     const config = loadConfig({ ...emulatorEnv(emulator, dir, await freePort()), ...envTenant(emulator) });
-    const running = await startProxy(config, { log: createLogger('silent'), tickMs: 100, backoffMs: 20 });
+    const running = await startProxy(config, { log: createLogger('silent'), tickMs: 100, backoffMs: 20, retryMs: 200 });
     try {
       const down = await waitForStatus(running.url, emulator.tenantId, (s) => s.lastSync.outcome === 'error');
       // A network failure is no reason to ask the admin to reconnect: the tenant stays active.

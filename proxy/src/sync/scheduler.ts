@@ -24,6 +24,8 @@ export interface SchedulerOptions {
   now?: () => Date;
   /** Sync tuning passed through (tests shorten backoffs). */
   backoffMs?: number;
+  /** Wait before retrying a failed round (default 30 s, at most the interval). */
+  retryMs?: number;
 }
 
 export class SyncScheduler {
@@ -58,7 +60,10 @@ export class SyncScheduler {
     for (const tenant of tenants) {
       if (tenant.state !== 'active' || this.#running.has(tenant.id)) continue;
       const state = await this.#options.store.getSyncState(tenant.id);
-      const due = !state?.nextRunAt || state.nextRunAt.getTime() <= now.getTime() || !state.cursor.deltaLink;
+      // Due when its time has come, or at once when a round was left unfinished (a crash or a shutdown
+      // left a nextLink) unless that round failed, which waits for its retry time.
+      const unfinished = Boolean(state?.cursor.nextLink) && state?.lastOutcome !== 'error';
+      const due = !state?.nextRunAt || state.nextRunAt.getTime() <= now.getTime() || unfinished;
       if (due) void this.runNow(tenant.id).catch(() => undefined);
     }
   }
@@ -94,9 +99,10 @@ export class SyncScheduler {
       },
     });
     metrics?.syncRuns.inc({ outcome: report.outcome });
-    if (report.outcome !== 'busy') {
-      // Failed rounds retry sooner (a minute, or the interval if shorter); the next round resumes at the last committed page.
-      const delay = report.outcome === 'error' ? Math.min(60_000, this.#options.intervalMs) : this.#options.intervalMs;
+    if (report.outcome === 'ok' || report.outcome === 'error') {
+      // Failed rounds retry sooner (30 s, or the interval if shorter); the next round resumes at the last
+      // committed page. An aborted round (shutdown) keeps its time: its nextLink makes it due at start.
+      const delay = report.outcome === 'error' ? Math.min(this.#options.retryMs ?? 30_000, this.#options.intervalMs) : this.#options.intervalMs;
       await store.updateSyncState(tenantId, { nextRunAt: new Date(now().getTime() + delay) });
       await store.pruneHistory(tenantId, new Date(now().getTime() - this.#options.historyDays * 86_400_000));
     }

@@ -349,18 +349,25 @@ export class TenantService {
   graphFor(tenant: Tenant): Client {
     const client = this.#client(tenant);
     let first = true;
+    let refused = false;
     return createGraphClient({
       graphUrl: tenant.graphUrl,
       getAccessToken: async () => {
         // Roles and scopes are fixed in a token when it is issued: after Graph refused the last round's
         // token (the admin has since granted consent or a permission), ask for a new one, not the cached one.
-        const fresh = first && /^GRAPH_(FORBIDDEN|UNAUTHORIZED)$/.test((await this.#store.getSyncState(tenant.id))?.lastError?.code ?? '');
+        const fresh = refused || (first && /^GRAPH_(FORBIDDEN|UNAUTHORIZED)$/.test((await this.#store.getSyncState(tenant.id))?.lastError?.code ?? ''));
         first = false;
         try {
           return (await acquireGraphToken(client, tenant.graphAuth, tenant.graphUrl, { fresh })).accessToken;
         } catch (error) {
           throw await this.#tokenFailure(tenant, error);
+        } finally {
+          refused = false;
         }
+      },
+      // Graph refused a token mid-round (revoked, or rejected before its expiry): the retry gets a new one.
+      onUnauthorized: () => {
+        refused = true;
       },
     });
   }
@@ -379,6 +386,10 @@ export class TenantService {
       : e.errorCode === 'no_account'
         ? { title: 'No administrator has authorized Peoplebook yet', fix: 'An administrator must choose Save and Authorize in the options page.' }
         : { title: 'Getting a Graph token failed', fix: 'Check the proxy logs and the app registration.' };
+    if (tenant.source === 'env' && (code === 7000215 || code === 7000218 || code === 7000222)) {
+      // The secret of a tenant configured from the environment is changed there, not in the options page.
+      advice.fix = "In the app registration's Certificates & secrets, choose New client secret, paste its Value into PEOPLEBOOK_CLIENT_SECRET and restart the proxy.";
+    }
     const tenantError: TenantError = { code: code ? `AADSTS${code}` : (e.errorCode ?? 'TOKEN_FAILED'), message: advice.title, fix: advice.fix, at: this.#now() };
     if (code === 7000222) await this.#store.upsertTenant({ ...tenant, secretExpiresAt: tenant.secretExpiresAt ?? this.#now() });
     await this.#store.setTenantState(tenant.id, 'error', tenantError);
