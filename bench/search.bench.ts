@@ -9,7 +9,9 @@ import type { Contact } from '../shared/contact.ts';
 import { fold } from '../shared/normalize.ts';
 import { createSearchIndex, SearchIndex, type SerializedSearchIndex } from '../shared/search-index.ts';
 import { createClock } from '../emulator/src/clock.ts';
-import { createDirectory, type DirectoryUser } from '../emulator/src/directory/index.ts';
+import { createDirectory } from '../emulator/src/directory/index.ts';
+import { mulberry32 } from '../emulator/src/directory/prng.ts';
+import { toContact } from '../emulator/src/directory/to-contact.ts';
 import { peakRssMiB, type Bench, type BenchResult } from './types.ts';
 
 /**
@@ -28,35 +30,7 @@ const USERS = 100_000;
 const run = promisify(execFile);
 const MiB = 2 ** 20;
 
-const toContact = (user: DirectoryUser): Contact => ({
-  id: user.id,
-  displayName: user.displayName,
-  givenName: user.givenName,
-  surname: user.surname,
-  mail: user.mail,
-  userPrincipalName: user.userPrincipalName,
-  jobTitle: user.jobTitle,
-  department: user.department,
-  companyName: user.companyName,
-  officeLocation: user.officeLocation,
-  businessPhones: [...user.businessPhones],
-  mobilePhone: user.mobilePhone,
-  accountEnabled: user.accountEnabled,
-  userType: user.userType,
-  managerId: user.managerId,
-});
 
-/** A deterministic PRNG (mulberry32) for picking query samples. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
@@ -159,7 +133,7 @@ const bench: Bench = async () => {
   );
 
   // 3. Query latency by shape, on the loaded index. Queries are typed the way people type: folded, no accents.
-  const next = random(7);
+  const next = mulberry32(7);
   const pick = (): Contact => contacts[Math.floor(next() * contacts.length)]!;
   const word = (text: string | null): string => fold(text ?? '').split(/[^\p{L}\p{N}]+/u).find((w) => w.length > 0) ?? 'a';
   const shapes: [string, () => string][] = [

@@ -118,9 +118,10 @@ export function classifyControls(root: ParentNode, options: ClassifyOptions = {}
   const groupCounts = new Map<string, number>();
 
   const ancestry = createAncestry();
-  const groupOf = (element: FormControl, scope: string, container: Element | null): { group: string } => {
+  /** The form, else the fieldset/section/dialog/role=group, else the document or shadow root. */
+  const groupOf = (element: FormControl, scope: string, container: Element | null): string => {
     container = element.form ?? container;
-    if (!container) return { group: scope || 'document' };
+    if (!container) return scope || 'document';
     let name = groups.get(container);
     if (name === undefined) {
       const kind = container.localName;
@@ -129,14 +130,14 @@ export function classifyControls(root: ParentNode, options: ClassifyOptions = {}
       name = scope ? `${scope} > ${describe(container, count)}` : describe(container, count);
       groups.set(container, name);
     }
-    return { group: name };
+    return name;
   };
 
   const drafts: Draft[] = collectControls(root, options).map(({ element, root: owner, scope }) => {
     let index = indexes.get(owner);
     if (!index) indexes.set(owner, (index = createLabelIndex(owner)));
     const inherited = ancestry(element);
-    const { group } = groupOf(element, scope, inherited.container);
+    const group = groupOf(element, scope, inherited.container);
     const draft = classifyOne(element, index, patterns, options.lang, inherited);
     return { ...draft, group, section: draft.section ? `${group} ${draft.section}` : group };
   });

@@ -2,7 +2,7 @@ import { Client, GraphError, PageIterator, ResponseType, RetryHandlerOptions, ty
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../emulator/src/server.ts';
-import { seededRandom } from '../../emulator/src/graph/faults.ts';
+import { mulberry32 } from '../../emulator/src/directory/prng.ts';
 import { control, startTestEmulator } from '../helpers/emulator.ts';
 
 /**
@@ -123,7 +123,7 @@ describe('the Graph client against the emulator', () => {
   it('retries an injected 429 after Retry-After, and gives up after maxRetries', async () => {
     // A seed whose first request fails and whose second succeeds (two draws per request).
     const seed = Array.from({ length: 1000 }, (_, s) => s).find((s) => {
-      const random = seededRandom(s);
+      const random = mulberry32(s);
       const [a, , c] = [random(), random(), random()];
       return a < 0.5 && c >= 0.5;
     })!;

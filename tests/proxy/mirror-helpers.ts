@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { expect } from 'vitest';
 import type { Directory, DirectoryUser } from '../../emulator/src/directory/types.ts';
 import type { Emulator } from '../../emulator/src/server.ts';
+import { toContact } from '../../emulator/src/directory/to-contact.ts';
 import type { Contact } from '../../shared/contact.ts';
 import type { Store } from '../../proxy/src/store/types.ts';
 import type { MirrorFilters } from '../../proxy/src/sync/delta-mapping.ts';
@@ -20,26 +21,7 @@ export function directoryOf(emulator: Emulator, tenantId = emulator.tenantId): D
   return tenant.directory;
 }
 
-/** The contact the mirror must hold for an emulator user. */
-export function toContact(user: DirectoryUser): Contact {
-  return {
-    id: user.id,
-    displayName: user.displayName,
-    givenName: user.givenName,
-    surname: user.surname,
-    mail: user.mail,
-    userPrincipalName: user.userPrincipalName,
-    jobTitle: user.jobTitle,
-    department: user.department,
-    companyName: user.companyName,
-    officeLocation: user.officeLocation,
-    businessPhones: [...user.businessPhones],
-    mobilePhone: user.mobilePhone,
-    accountEnabled: user.accountEnabled,
-    userType: user.userType,
-    managerId: user.managerId,
-  };
-}
+export { toContact };
 
 export function passesFilters(user: DirectoryUser, filters: MirrorFilters = DEFAULT_FILTERS): boolean {
   return (filters.includeDisabled || user.accountEnabled !== false) && (filters.includeGuests || user.userType !== 'Guest');

@@ -1,37 +1,11 @@
-import type { Contact } from '../../shared/contact.ts';
+import { mulberry32 } from '../../emulator/src/directory/prng.ts';
+import { emptyContact, type Contact } from '../../shared/contact.ts';
 
 /** A contact with every field null or empty except those given. */
 export function contact(fields: Partial<Contact> & { id: string }): Contact {
-  return {
-    displayName: null,
-    givenName: null,
-    surname: null,
-    mail: null,
-    userPrincipalName: null,
-    jobTitle: null,
-    department: null,
-    companyName: null,
-    officeLocation: null,
-    businessPhones: [],
-    mobilePhone: null,
-    accountEnabled: true,
-    userType: 'Member',
-    managerId: null,
-    ...fields,
-  };
+  return { ...emptyContact(fields.id), accountEnabled: true, userType: 'Member', ...fields };
 }
 
-/** mulberry32: a small deterministic PRNG, so generated directories are the same on every run. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const GIVEN = ['Anna', 'José', 'Jürgen', 'Zoë', 'Søren', 'Åsa', 'Ægir', 'Françoise', 'Chloé', 'Nguyễn', 'Mỹ Phương', 'Łukasz', 'Björn', 'Ana', 'Annabel', 'Hannah', 'Jean-Pierre', "D'Arcy", 'Ole', 'Renée', 'Mia', 'Noah', 'Liam', 'Olga', 'Дмитрий', 'Νίκος', '太郎', '花子', '민수', 'محمد', 'Ιωάννα', 'Straße'];
 const FAMILY = ['Schmidt', 'Müller', 'Mueller', 'García', 'Østergaard', 'Öztürk', "O'Brien", 'Smith', 'Ångström', 'Lefèvre', 'Trần', 'Kowalski', 'Dvořák', 'Nowak', 'Иванов', 'Παπαδόπουλος', '山田', '佐藤', '김', 'الحسن', 'de Bruyn', 'van der Berg', 'Weiß', 'Anders', 'Schneider', 'Æbelø'];
@@ -41,7 +15,7 @@ const OFFICES = ['Building 4, Floor 2', 'Kings Place', '紫竹科学园区', 'St
 
 /** `count` varied contacts (several cultures, phones in several formats), the same for the same seed. */
 export function generateContacts(count: number, seed = 1): Contact[] {
-  const next = random(seed);
+  const next = mulberry32(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
   const digits = (n: number): string => Array.from({ length: n }, () => Math.floor(next() * 10)).join('');
   return Array.from({ length: count }, (_, i) => {

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { Contact } from '../../shared/contact.ts';
 import { nameKey, phoneQuery, queryWords } from '../../shared/normalize.ts';
 import { contactTerms, createSearchIndex, SearchIndex, SearchIndexError, sortName, type SerializedSearchIndex } from '../../shared/search-index.ts';
-import { contact, generateContacts, random } from './contacts.ts';
+import { mulberry32 as random } from '../../emulator/src/directory/prng.ts';
+import { contact, generateContacts } from './contacts.ts';
 
 const people: Contact[] = [
   contact({ id: 'anna', displayName: 'Anna Schmidt', givenName: 'Anna', surname: 'Schmidt', mail: 'anna.schmidt@contoso.example', jobTitle: 'Software Engineer', department: 'Engineering', businessPhones: ['+1 (425) 555-0142'] }),

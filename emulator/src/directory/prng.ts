@@ -83,3 +83,18 @@ export function cumulative(weights: readonly number[]): number[] {
   let sum = 0;
   return weights.map((w) => (sum += w));
 }
+
+/**
+ * mulberry32: a tiny, well-distributed 32-bit generator returning numbers in [0, 1). For picks that must
+ * repeat run after run (injected faults, benchmark samples) where a full Prng stream is not needed.
+ */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}

@@ -1,3 +1,4 @@
+import { mulberry32 } from '../directory/prng.ts';
 import { GraphError } from './errors.ts';
 
 /**
@@ -25,17 +26,6 @@ export interface FaultSettings {
 
 export const DEFAULT_FAULTS: FaultSettings = { rate: 0, statuses: [...FAULT_STATUSES], latencyMs: 0, retryAfterSeconds: 1, seed: 1 };
 
-/** mulberry32: a tiny, well-distributed 32-bit generator; good enough to pick faults reproducibly. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function faultError(status: FaultStatus, retryAfterSeconds: number): GraphError {
   const retryAfter = { 'Retry-After': String(retryAfterSeconds) };
@@ -79,7 +69,7 @@ export function validateFaultSettings(settings: FaultSettings): void {
 export function createFaultInjector(initial: Partial<FaultSettings> = {}): FaultInjector {
   let current: FaultSettings = { ...DEFAULT_FAULTS, ...initial, statuses: [...(initial.statuses ?? DEFAULT_FAULTS.statuses)] };
   validateFaultSettings(current);
-  let random = seededRandom(current.seed);
+  let random = mulberry32(current.seed);
 
   return {
     settings: () => ({ ...current, statuses: [...current.statuses] }),
@@ -87,7 +77,7 @@ export function createFaultInjector(initial: Partial<FaultSettings> = {}): Fault
       const next: FaultSettings = { ...current, ...patch, statuses: [...(patch.statuses ?? current.statuses)] };
       validateFaultSettings(next);
       current = next;
-      random = seededRandom(current.seed);
+      random = mulberry32(current.seed);
       return { ...current, statuses: [...current.statuses] };
     },
     next() {
