@@ -24,14 +24,14 @@ if (child !== -1) {
 const { spawn } = await import('node:child_process');
 const filters = args.filter((a) => !a.startsWith('--'));
 const files = (await readdir(here)).filter((f) => f.endsWith('.bench.ts') && (filters.length === 0 || filters.some((n) => f.includes(n)))).sort();
-// Benches that call the emulator over HTTPS (emulator-*.bench.ts) need its CA trusted, and Node reads
+// Benches call the emulator over HTTPS (directly or through a proxy) and need its CA trusted; Node reads
 // NODE_EXTRA_CA_CERTS (one PEM file) only when a process starts: make sure the CA exists in the
 // emulator's default state dir (as emulator/src/server.ts DEFAULT_STATE_DIR) and hand the bench
 // processes a NODE_EXTRA_CA_CERTS that includes it: the CA file itself, or, when the variable is
 // already set, a temporary bundle of that file plus the CA, so nothing trusted before is lost.
 const childEnv = { ...process.env };
 let bundleDir: string | undefined;
-if (files.some((f) => f.startsWith('emulator'))) {
+{
   const [os, fs] = [await import('node:os'), await import('node:fs/promises')];
   const { loadTlsMaterial } = await import('../emulator/src/tls.ts');
   const stateDir = process.env.PEOPLEBOOK_EMULATOR_DIR ?? path.join(os.homedir(), '.peoplebook', 'emulator');

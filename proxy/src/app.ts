@@ -233,7 +233,7 @@ export function createApp(deps: AppDependencies): OpenAPIHono<ProxyEnv> {
 
   // ---- Authenticated API
   const auth = requireAuth(verify);
-  const perUser = rateLimit({ points: 600, durationSeconds: 60, keyPrefix: 'user' });
+  const perUser = rateLimit({ points: config.rateLimitPerMinute, durationSeconds: 60, keyPrefix: 'user' });
 
   const meRoute = createRoute({
     method: 'get',

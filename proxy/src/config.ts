@@ -61,6 +61,8 @@ export interface ProxyConfig {
   includeDisabled: boolean;
   /** Days a deletion stays in the changes feed; an extension offline longer starts over. */
   historyDays: number;
+  /** Requests a minute one signed-in user may make to the authenticated API. */
+  rateLimitPerMinute: number;
   logLevel: LogLevel;
 }
 
@@ -83,6 +85,7 @@ export type ConfigVariableName =
   | 'PEOPLEBOOK_INCLUDE_GUESTS'
   | 'PEOPLEBOOK_INCLUDE_DISABLED'
   | 'PEOPLEBOOK_HISTORY_DAYS'
+  | 'PEOPLEBOOK_RATE_LIMIT'
   | 'LOG_LEVEL';
 
 export interface ConfigVariable {
@@ -131,6 +134,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'PEOPLEBOOK_INCLUDE_GUESTS', default: 'false', description: 'Mirror guest users (userType Guest): true or false.' },
   { name: 'PEOPLEBOOK_INCLUDE_DISABLED', default: 'false', description: 'Mirror disabled accounts: true or false.' },
   { name: 'PEOPLEBOOK_HISTORY_DAYS', default: '30', description: 'Days deletions stay in the changes feed (1–3650); an extension offline longer downloads the directory again.' },
+  { name: 'PEOPLEBOOK_RATE_LIMIT', default: '600', description: 'Requests a minute each signed-in user may make to the API (1–1000000); more get 429 with Retry-After.' },
   { name: 'LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent.' },
 ];
 
@@ -305,6 +309,8 @@ export function loadConfig(env: ConfigSource, overrides: Partial<Record<ConfigVa
   const includeGuests = parseBoolean(read('PEOPLEBOOK_INCLUDE_GUESTS') ?? 'false') ?? fail('PEOPLEBOOK_INCLUDE_GUESTS', 'true or false', read('PEOPLEBOOK_INCLUDE_GUESTS'));
   const includeDisabled = parseBoolean(read('PEOPLEBOOK_INCLUDE_DISABLED') ?? 'false') ?? fail('PEOPLEBOOK_INCLUDE_DISABLED', 'true or false', read('PEOPLEBOOK_INCLUDE_DISABLED'));
 
+  const rateText = read('PEOPLEBOOK_RATE_LIMIT') ?? '600';
+  const rateLimitPerMinute = /^\d+$/.test(rateText) && Number(rateText) >= 1 && Number(rateText) <= 1_000_000 ? Number(rateText) : fail('PEOPLEBOOK_RATE_LIMIT', 'a whole number of requests a minute from 1 to 1000000', rateText);
   const historyText = read('PEOPLEBOOK_HISTORY_DAYS') ?? '30';
   const historyDays = /^\d+$/.test(historyText) && Number(historyText) >= 1 && Number(historyText) <= 3650 ? Number(historyText) : fail('PEOPLEBOOK_HISTORY_DAYS', 'a whole number of days from 1 to 3650', historyText);
 
@@ -331,6 +337,7 @@ export function loadConfig(env: ConfigSource, overrides: Partial<Record<ConfigVa
     includeGuests: includeGuests!,
     includeDisabled: includeDisabled!,
     historyDays: historyDays!,
+    rateLimitPerMinute: rateLimitPerMinute!,
     logLevel: logLevel!,
   };
 }

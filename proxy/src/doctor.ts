@@ -86,7 +86,8 @@ export async function runDoctor(config: ProxyConfig, options: { tenant?: string;
     });
     let token: string | undefined;
     await step('app, secret and token', async () => {
-      const result = await acquireGraphToken(client, tenant.graphAuth, tenant.graphUrl);
+      // Past MSAL's cache: a cached token would hide a wrong or expired secret.
+      const result = await acquireGraphToken(client, tenant.graphAuth, tenant.graphUrl, { fresh: true });
       token = result.accessToken;
       return `${tenant.graphAuth === 'application' ? 'client credentials' : 'refresh of the admin\'s grant'} works; token valid until ${result.expiresOn?.toISOString() ?? 'unknown'}`;
     }, aadstsFix(tenant.graphAuth === 'delegated' ? 'an administrator must choose Save and Authorize again' : 'check the client ID and secret in the app registration'));

@@ -37,6 +37,7 @@ describe('loadConfig', () => {
       includeGuests: false,
       includeDisabled: false,
       historyDays: 30,
+      rateLimitPerMinute: 600,
       logLevel: 'info',
     });
   });
@@ -121,6 +122,8 @@ describe('loadConfig', () => {
     ['PORT', { PORT: '65536' }, 'PORT must be a whole number from 1 to 65535, got "65536"'],
     ['PORT', { PORT: '80.5' }, 'PORT must be a whole number'],
     ['HOST', { HOST: 'not a host' }, 'HOST must be an IP address'],
+    ['PEOPLEBOOK_RATE_LIMIT', { PEOPLEBOOK_RATE_LIMIT: '0' }, 'PEOPLEBOOK_RATE_LIMIT must be a whole number of requests a minute from 1 to 1000000, got "0"'],
+    ['PEOPLEBOOK_RATE_LIMIT', { PEOPLEBOOK_RATE_LIMIT: 'lots' }, 'PEOPLEBOOK_RATE_LIMIT must be a whole number of requests a minute'],
     ['DATABASE_URL', { DATABASE_URL: 'mysql://db/x' }, 'DATABASE_URL must be file:<path> (SQLite'],
     ['DATABASE_URL', { DATABASE_URL: './data/x.db' }, 'DATABASE_URL must be file:<path>'],
     ['DATABASE_URL', { DATABASE_URL: 'file:./data/' }, 'DATABASE_URL must be a file: URL naming a database file'],
