@@ -125,6 +125,11 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5_000)}`);
     // Off by default in SQLite, per connection (https://www.sqlite.org/foreignkeys.html#fk_enable).
     db.pragma('foreign_keys = ON');
+    // Object IDs are random GUIDs, so each page of users dirties pages all over the (tenant, id) index
+    // and the WAL fills fast; at SQLite's default (a checkpoint, with its fsync, every 1,000 WAL pages)
+    // a 100,000-user first sync checkpointed every few commits. 10,000 pages (40 MB of WAL) cut the
+    // store's time per 999 users from ~21 ms to ~14 ms here (https://www.sqlite.org/wal.html#ckpt).
+    db.pragma('wal_autocheckpoint = 10000');
     migrate(db, SQLITE_MIGRATIONS);
     return new SqliteStore(db, options.now ?? (() => new Date()));
   } catch (error) {
