@@ -288,6 +288,20 @@ describe('GET /users/{id | userPrincipalName}, /me, manager, directReports', () 
     expect(reports.body.value[0]).toMatchObject({ '@odata.type': '#microsoft.graph.user' });
   });
 
+  it('expands the manager (with its own $select) and direct reports on a single user, and refuses other expansions', async () => {
+    const employee = everyone[1]!;
+    const expanded = await f.json<Record<string, unknown>>(`/v1.0/users/${employee.id}?$select=id,displayName&$expand=manager($select=id,jobTitle)`, token);
+    expect(expanded.body).toMatchObject({ id: employee.id, displayName: employee.displayName });
+    expect(expanded.body.manager).toEqual({ '@odata.type': '#microsoft.graph.user', id: employee.managerId, jobTitle: everyone.find((u) => u.id === employee.managerId)!.jobTitle });
+    const top = await f.json<Record<string, unknown>>(`/v1.0/users/${everyone[0]!.id}?$select=id&$expand=manager`, token);
+    expect(top.body).not.toHaveProperty('manager');
+    const reports = await f.json<{ directReports: { id: string }[] }>(`/v1.0/users/${everyone[0]!.id}?$select=id&$expand=directReports($select=id)`, token);
+    expect(reports.body.directReports.map((u) => u.id)).toEqual(everyone.filter((u) => u.managerId === everyone[0]!.id).map((u) => u.id));
+    const bad = await f.json<ErrorBody>(`/v1.0/users/${employee.id}?$expand=memberOf`, token);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toBe("Could not find a property named 'memberOf' on type 'microsoft.graph.user'.");
+  });
+
   it('answers 405 to methods other than GET', async () => {
     const response = await f.app.request('https://localhost:9443/v1.0/users', { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     expect(response.status).toBe(405);

@@ -205,13 +205,45 @@ export function targetUser(state: EmulatorState, c: Context<GraphEnv>, key: stri
   return { user, access: userReadAccess(state, c, user.id) };
 }
 
+/**
+ * `$expand=manager` (optionally `manager($select=…)`) on a single user, as user-list-manager shows
+ * ("GET /users/{id | userPrincipalName}/?$expand=manager($select=id,displayName)"); `directReports` the
+ * same way. Any other navigation property is refused as Graph refuses an unknown one.
+ */
+function parseExpand(value: string | undefined): { property: 'manager' | 'directReports'; select: string[] | undefined } | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const match = /^\s*(manager|directReports)\s*(?:\(\s*\$select\s*=\s*([^)]*)\))?\s*$/i.exec(value);
+  if (!match) {
+    throw badRequest(`Could not find a property named '${value.split('(')[0]!.trim()}' on type 'microsoft.graph.user'.`);
+  }
+  const property = match[1]!.toLowerCase() === 'manager' ? 'manager' : 'directReports';
+  return { property, select: match[2] === undefined ? undefined : parseSelect(match[2]) };
+}
+
 function getUser(state: EmulatorState, c: Context<GraphEnv>, key: string | undefined): Response {
   const { user, access } = targetUser(state, c, key);
-  const select = parseSelect(queryOptions(new URL(c.req.url)).get('$select'));
-  return graphJson(c, {
+  const options = queryOptions(new URL(c.req.url));
+  const select = parseSelect(options.get('$select'));
+  const expand = parseExpand(options.get('$expand'));
+  const body: Record<string, unknown> = {
     '@odata.context': usersContext(state.origin, select, true),
     ...serializeUser(user, { properties: select ?? DEFAULT_PROPERTIES, basicOnly: access === 'basic' }),
-  });
+  };
+  if (expand) {
+    const directory = c.get('caller').tenant.directory;
+    const related = (other: DirectoryUser) => ({
+      '@odata.type': '#microsoft.graph.user',
+      ...serializeUser(other, { properties: expand.select ?? DEFAULT_PROPERTIES, basicOnly: userReadAccess(state, c, other.id) === 'basic' }),
+    });
+    if (expand.property === 'manager') {
+      // A user without a manager comes back without the property (the relationship is empty).
+      const manager = user.managerId ? directory.getById(user.managerId) : undefined;
+      if (manager) body.manager = related(manager);
+    } else {
+      body.directReports = directory.directReports(user.id).map(related);
+    }
+  }
+  return graphJson(c, body);
 }
 
 function getManager(state: EmulatorState, c: Context<GraphEnv>, key: string | undefined): Response {
