@@ -210,7 +210,8 @@ export function createApp(deps: AppDependencies): OpenAPIHono<ProxyEnv> {
       usersMirrored: sync?.usersMirrored ?? 0,
       lastSync: { start: iso(sync?.lastStart), end: iso(sync?.lastEnd), outcome: sync?.lastOutcome ?? null },
       nextSync: iso(sync?.nextRunAt),
-      syncing: sync?.phase === 'running',
+      // `running` alone outlives a crashed process: a round is under way only while someone holds the lease.
+      syncing: sync?.phase === 'running' && ((await store.getSyncLease(tenant.id))?.expiresAt.getTime() ?? 0) > Date.now(),
       lastError: error ? { code: error.code, message: error.message, fix: error.fix, at: error.at.toISOString() } : null,
       secretExpiresAt: iso(tenant.secretExpiresAt),
       missingPermissions: missing,
