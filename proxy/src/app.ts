@@ -278,7 +278,7 @@ export function createApp(deps: AppDependencies): OpenAPIHono<ProxyEnv> {
     middleware: [auth, perUser] as const,
     request: {
       query: z.object({
-        since: z.string().regex(/^\d{1,15}$/, 'a cursor from a previous answer, or 0').default('0'),
+        since: z.string().regex(/^\d{1,15}(?:\.\d{1,15})?$/, 'a cursor from a previous answer, or 0').default('0'),
         limit: z.coerce.number().int().min(1).max(5000).default(1000),
       }),
     },
@@ -297,9 +297,19 @@ export function createApp(deps: AppDependencies): OpenAPIHono<ProxyEnv> {
   });
   app.openapi(changesRoute, async (c) => {
     const { since, limit } = c.req.valid('query');
-    const page = await store.changesSince(c.var.principal.tenantId, Number(since), limit);
+    const tenantId = c.var.principal.tenantId;
+    // Cursors are opaque to clients. `<seq>` is a place in the change history; `<seq>.<start>` is a
+    // first download still under way, started when the history reached <start>: it is checked against
+    // the kept history from that start, so pruning old deletions never sends a newcomer back to 0.
+    const [position, startText] = since.split('.');
+    let cursor = Number(position);
+    let start = startText === undefined ? undefined : Number(startText);
+    if (cursor === 0) start = await store.latestSeq(tenantId);
+    const page = await store.changesSince(tenantId, cursor, limit, start);
     if (page.resync) return c.json({ resync: true as const }, 200);
-    return c.json({ cursor: String(page.nextCursor), more: page.more, upserts: page.upserts, deletions: page.deletions }, 200);
+    cursor = page.nextCursor;
+    const next = page.more && start !== undefined ? `${cursor}.${start}` : String(cursor);
+    return c.json({ cursor: next, more: page.more, upserts: page.upserts, deletions: page.deletions }, 200);
   });
 
   const photoRoute = createRoute({

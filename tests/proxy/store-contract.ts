@@ -337,6 +337,13 @@ export function storeContract(name: string, open: (options: Required<Pick<StoreO
         expect(await store.changesSince(TENANT_A, 26, 100)).toEqual({ resync: true });
         expect(await changes(store, TENANT_A, 27)).toEqual({ upserts: [], deletions: [id(3)], nextCursor: 28, more: false });
         expect(await store.changesSince(TENANT_A, 29, 100)).toEqual({ resync: true });
+        // A newcomer's first download, paged from 0, is judged by where it started, not by its cursor:
+        // the tombstones pruned before it began concern users it never had.
+        const first = await changes(store, TENANT_A, 0, 5);
+        expect(first.more).toBe(true);
+        expect(first.nextCursor).toBeLessThan(27);
+        expect(await store.changesSince(TENANT_A, first.nextCursor, 100, 28)).toMatchObject({ more: false, nextCursor: 28 });
+        expect(await store.changesSince(TENANT_A, first.nextCursor, 100, 26)).toEqual({ resync: true });
         // Starting over always works.
         const fresh = await changes(store, TENANT_A, 0, 100);
         expect(fresh.upserts).toHaveLength(22);

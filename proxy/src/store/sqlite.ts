@@ -457,15 +457,16 @@ export class SqliteStore implements Store {
 
   // ---- Changes feed -----------------------------------------------------------------------------
 
-  async changesSince(tenantId: string, cursor: number, limit: number): Promise<ChangesPage> {
+  async changesSince(tenantId: string, cursor: number, limit: number, downloadStart?: number): Promise<ChangesPage> {
     if (!Number.isSafeInteger(cursor) || cursor < 0) throw new RangeError(`cursor must be a whole number ≥ 0, got ${cursor}`);
+    const basis = downloadStart ?? cursor;
     const take = Math.min(Math.max(Math.trunc(limit) || 1, 1), MAX_FEED_LIMIT);
     // One read transaction: the bounds and the rows come from the same snapshot.
     return this.db.transaction((): ChangesPage => {
       const bounds = this.s.feedBounds.get(tenantId);
       if (!bounds) throw tenantNotFound(tenantId);
       // A cursor past the newest seq comes from another database (restored, recreated): start over.
-      if (cursor > bounds.seq || (cursor > 0 && cursor < bounds.history_floor)) return { resync: true };
+      if (cursor > bounds.seq || (basis > 0 && basis < bounds.history_floor)) return { resync: true };
       const rows = (cursor === 0 ? this.s.feedLive : this.s.feed).all(tenantId, cursor, take + 1);
       const more = rows.length > take;
       if (more) rows.length = take;

@@ -3,8 +3,9 @@ import type { CloudName, GraphAuth } from '../config.ts';
 import type { Sealed } from '../crypto.ts';
 
 /**
- * What the proxy keeps, behind one asynchronous interface: SQLite (./sqlite.ts) implements it today,
- * PostgreSQL (issue #6) next. tests/proxy/store-contract.ts is the behaviour both must pass.
+ * What the proxy keeps, behind one asynchronous interface: SQLite (./sqlite.ts), the embedded default,
+ * and PostgreSQL (./postgres.ts), for several proxy instances sharing one database.
+ * tests/proxy/store-contract.ts is the behaviour both must pass.
  *
  * Rules every implementation follows:
  * - Every method is scoped by tenant id; nothing reads across tenants.
@@ -194,7 +195,12 @@ export interface Store {
   listUsers(tenantId: string): AsyncIterable<Contact>;
 
   // Changes feed
-  changesSince(tenantId: string, cursor: number, limit: number): Promise<ChangesPage>;
+  /**
+   * `downloadStart`: for a client still paging through its first download, the newest seq when that
+   * download began (its cursor 0 page). Its history check is against that point, not its cursor: the
+   * live users it is paging through are all it needs, whatever older tombstones were pruned meanwhile.
+   */
+  changesSince(tenantId: string, cursor: number, limit: number, downloadStart?: number): Promise<ChangesPage>;
   latestSeq(tenantId: string): Promise<number>;
   /** Deletes tombstones older than `olderThan` and raises the history floor; returns how many. */
   pruneHistory(tenantId: string, olderThan: Date): Promise<number>;
@@ -224,13 +230,14 @@ export interface StoreOptions {
   now?: () => Date;
 }
 
-/** Thrown for misuse a caller can fix (unknown tenant, malformed page, plaintext secret). */
+/** Thrown for misuse a caller can fix (unknown tenant, malformed page, plaintext secret), or a database that can't be opened. */
 export class StoreError extends Error {
   override readonly name = 'StoreError';
   constructor(
-    readonly code: 'TENANT_NOT_FOUND' | 'INVALID_PAGE' | 'NOT_SEALED' | 'SCHEMA_TOO_NEW' | 'UNSUPPORTED_DATABASE',
+    readonly code: 'TENANT_NOT_FOUND' | 'INVALID_PAGE' | 'NOT_SEALED' | 'SCHEMA_TOO_NEW' | 'UNSUPPORTED_DATABASE' | 'DATABASE_UNAVAILABLE',
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }

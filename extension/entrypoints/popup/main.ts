@@ -1,0 +1,68 @@
+import '../../assets/theme.css';
+import './style.css';
+import { browser } from 'wxt/browser';
+import { getContact, getContacts, getDirectReports, getRecent, openDirectoryDb, type DirectoryDb } from '../../lib/db.ts';
+import { openDirectorySearch, type DirectorySearch } from '../../lib/directory-search.ts';
+import { sendMessage } from '../../lib/messages.ts';
+import { loadPhoto } from '../../lib/photos.ts';
+import { createProxyClient } from '../../lib/proxy-client.ts';
+import { loadSettings, type Settings } from '../../lib/settings.ts';
+import type { PopupDeps } from '../../lib/ui/deps.ts';
+import { mountPopup } from '../../lib/ui/popup.ts';
+import { contactIdFromHash } from '../../lib/ui/popup-state.ts';
+import { triggerDownload, vCardFile } from '../../lib/vcard-download.ts';
+
+/**
+ * Popup wiring only (lib/ui/popup.ts holds the behaviour). The search box is built and focused before
+ * anything async: the database and the index open in parallel, and the first query waits for them.
+ * Also served in a tab as popup.html#contact=<id> (the omnibox opens cards that way).
+ */
+
+const settings = loadSettings();
+let database: Promise<DirectoryDb> | undefined;
+const db = (): Promise<DirectoryDb> => (database ??= openDirectoryDb());
+let directory: Promise<DirectorySearch> | undefined;
+const search = (): Promise<DirectorySearch> => (directory ??= db().then((opened) => openDirectorySearch(opened)));
+// Start opening at once: the first keystroke comes sooner than IndexedDB answers.
+void search().catch(() => undefined);
+
+const proxy = async () => {
+  const { values } = await settings;
+  if (!values.proxyUrl) return null;
+  return createProxyClient({
+    baseUrl: values.proxyUrl,
+    getToken: async ({ forceRefresh }) => (await sendMessage({ type: 'auth/token', interactive: false, forceRefresh })).idToken,
+  });
+};
+
+const deps: PopupDeps = {
+  search: async (query, limit, signal) => (await search()).search(query, { limit, signal }),
+  getContact: async (id) => getContact(await db(), id),
+  listByManager: async (id) => getDirectReports(await db(), id),
+  recent: async (limit) => {
+    const opened = await db();
+    const ids = [...(await getRecent(opened))].sort((a, b) => b[1] - a[1]).slice(0, limit).map(([id]) => id);
+    return getContacts(opened, ids);
+  },
+  touchRecent: async (id) => (await search()).touch(id),
+  refresh: async () => (await search()).reload(),
+  photo: async (id) => {
+    const client = await proxy();
+    return client ? loadPhoto({ db: await db(), client, id, size: '96x96' }) : null;
+  },
+  downloadVCard: (contact) => triggerDownload(vCardFile(contact)),
+  copyText: (text) => navigator.clipboard.writeText(text),
+  background: {
+    authState: () => sendMessage({ type: 'auth/state' }),
+    signIn: () => sendMessage({ type: 'auth/sign-in' }),
+    syncNow: () => sendMessage({ type: 'sync/now' }),
+    syncStatus: () => sendMessage({ type: 'sync/status' }),
+  },
+  settings: { get: async <K extends keyof Settings>(key: K) => (await settings).values[key] },
+  openOptions: () => void browser.runtime.openOptionsPage(),
+  isOnline: () => navigator.onLine,
+  now: () => Date.now(),
+};
+
+const root = document.getElementById('app');
+if (root) mountPopup(root, deps, { initialContactId: contactIdFromHash(location.hash) });
