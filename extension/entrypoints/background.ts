@@ -1,2 +1,95 @@
-// Background entrypoint. Sign-in refresh and the directory sync are wired here by the Extension issue (#4).
-export default defineBackground(() => {});
+import { browser } from 'wxt/browser';
+import { defineBackground } from 'wxt/utils/define-background';
+import { bindAuth, createOffscreenAuth, tokenSource, type Auth } from '../lib/auth/auth.ts';
+import { createAuthService } from '../lib/auth/auth-service.ts';
+import { AuthError } from '../lib/auth/errors.ts';
+import { identityRedirectUri, isAuthorityUrl, launchWebAuthFlow } from '../lib/auth/identity.ts';
+import { clearDirectory, countContacts, getSyncState, openDirectoryDb, type DirectoryDb } from '../lib/db.ts';
+import { openDirectorySearch, type DirectorySearch } from '../lib/directory-search.ts';
+import { MessageError, onMessage } from '../lib/messages.ts';
+import { browserOmniboxDeps, registerOmnibox } from '../lib/omnibox.ts';
+import { createProxyClient } from '../lib/proxy-client.ts';
+import { loadSettings, tenantSettingsOf, watchSettings } from '../lib/settings.ts';
+import { createSyncSchedule } from '../lib/sync-schedule.ts';
+import { syncDirectory } from '../lib/sync.ts';
+
+/**
+ * Background: wiring only. Sign-in runs in Chrome's offscreen document (MSAL can't run in a service
+ * worker) and directly in Firefox's event page; the directory syncs on install, on browser start, on
+ * an alarm every `syncIntervalMinutes`, and when a page asks.
+ */
+export default defineBackground(() => {
+  const loadTenant = async () => tenantSettingsOf((await loadSettings()).values);
+
+  let database: Promise<DirectoryDb> | undefined;
+  const db = (): Promise<DirectoryDb> =>
+    (database ??= openDirectoryDb().catch((error: unknown) => {
+      database = undefined;
+      throw error;
+    }));
+
+  // The omnibox searches the same local copy as the popup; it adopts each sync's new index.
+  let directory: DirectorySearch | undefined;
+  const search = async (query: string, limit: number) => (directory ??= openDirectorySearch(await db())).search(query, { limit });
+
+  const onSignOut = async () => {
+    directory?.close();
+    directory = undefined;
+    await clearDirectory(await db());
+  };
+  const auth: Auth = import.meta.env.FIREFOX
+    ? bindAuth(createAuthService({ redirectUri: identityRedirectUri(), launchWebAuthFlow }), { loadTenant, onSignOut })
+    : createOffscreenAuth({ loadTenant, onSignOut });
+
+  const sync = createSyncSchedule({
+    sync: async () => {
+      const tenant = await loadTenant();
+      if (!tenant) throw new AuthError('tenant_not_set_up');
+      const { account } = await auth.state();
+      const client = createProxyClient({ baseUrl: tenant.proxyUrl, getToken: tokenSource(auth) });
+      await syncDirectory({ db: await db(), client, tenantId: account?.tenantId });
+      await directory?.reload();
+    },
+    readStatus: async () => {
+      const store = await db();
+      const [state, count] = await Promise.all([getSyncState(store), countContacts(store)]);
+      const error = state.lastSyncError ? { code: state.lastSyncError.code, message: state.lastSyncError.message } : null;
+      return { lastSyncAt: state.lastSyncAt, error, count };
+    },
+  });
+  const schedule = async () => sync.schedule((await loadSettings()).values.syncIntervalMinutes);
+
+  onMessage('background', {
+    'auth/state': () => auth.state(),
+    'auth/sign-in': async () => {
+      const state = await auth.signIn();
+      void sync.runNow();
+      return state;
+    },
+    'auth/sign-out': () => auth.signOut(),
+    'auth/token': ({ interactive, forceRefresh }) => auth.getIdToken({ interactive, forceRefresh }),
+    'identity/launch-web-auth-flow': async ({ url, interactive }) => {
+      const tenant = await loadTenant();
+      if (!tenant || !isAuthorityUrl(url, tenant.authorityHost)) throw new MessageError('forbidden', 'Sign-in opens the configured identity platform only.');
+      return { responseUrl: await launchWebAuthFlow({ url, interactive }) };
+    },
+    'sync/now': () => sync.runNow(),
+    'sync/status': () => sync.status(),
+  });
+
+  const start = () => {
+    void schedule();
+    void sync.runNow();
+  };
+  browser.runtime.onInstalled.addListener(start);
+  browser.runtime.onStartup.addListener(start);
+  browser.alarms.onAlarm.addListener((alarm) => {
+    if (sync.isSyncAlarm(alarm)) void sync.runNow();
+  });
+  watchSettings(() => void schedule());
+
+  registerOmnibox(
+    browser.omnibox,
+    browserOmniboxDeps({ tabs: browser.tabs, popupUrl: browser.runtime.getURL('/popup.html'), search, markup: !import.meta.env.FIREFOX }),
+  );
+});

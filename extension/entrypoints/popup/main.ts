@@ -1,3 +1,4 @@
+import { tokenSource } from '../../lib/auth/auth.ts';
 import '../../assets/theme.css';
 import './style.css';
 import { browser } from 'wxt/browser';
@@ -31,7 +32,8 @@ const proxy = async () => {
   if (!values.proxyUrl) return null;
   return createProxyClient({
     baseUrl: values.proxyUrl,
-    getToken: async ({ forceRefresh }) => (await sendMessage({ type: 'auth/token', interactive: false, forceRefresh })).idToken,
+    // null, not an error, when nobody is signed in: the client then reports not_signed_in.
+    getToken: tokenSource({ getIdToken: (options) => sendMessage({ type: 'auth/token', interactive: false, forceRefresh: options?.forceRefresh ?? false }) }),
   });
 };
 

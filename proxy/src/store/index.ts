@@ -1,23 +1,20 @@
-import { parseDatabaseUrl, redactDatabaseUrl } from './database-url.ts';
+import { parseDatabaseUrl } from './database-url.ts';
+import { openPostgresStore, type PostgresStoreOptions } from './postgres.ts';
 import { openSqliteStore, type SqliteStoreOptions } from './sqlite.ts';
-import { StoreError, type Store } from './types.ts';
+import type { Store } from './types.ts';
 
 export * from './types.ts';
 export { parseDatabaseUrl, redactDatabaseUrl, type DatabaseTarget } from './database-url.ts';
 
-export type OpenStoreOptions = SqliteStoreOptions;
+export type OpenStoreOptions = SqliteStoreOptions & PostgresStoreOptions;
 
 /**
  * Opens the store `DATABASE_URL` names, migrated and ready: `file:<path>` → SQLite (folders created),
- * `file::memory:` → a private in-memory SQLite database, `postgres://…` → PostgreSQL (issue #6).
+ * `file::memory:` → a private in-memory SQLite database, `postgres://…` → PostgreSQL (several instances
+ * may share it; migrations run once, whoever starts first).
  */
 export async function openStore(databaseUrl: string, options: OpenStoreOptions = {}): Promise<Store> {
   const target = parseDatabaseUrl(databaseUrl);
-  if (target.kind === 'postgres') {
-    throw new StoreError(
-      'UNSUPPORTED_DATABASE',
-      `DATABASE_URL ${redactDatabaseUrl(target.url)} names PostgreSQL, which arrives with issue #6; use a SQLite file for now, e.g. DATABASE_URL=file:./data/peoplebook.db`,
-    );
-  }
+  if (target.kind === 'postgres') return openPostgresStore(target.url, options);
   return openSqliteStore(target.path, options);
 }

@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.ts';
 import type { ProxyMetrics } from '../metrics.ts';
-import type { Store, Tenant } from '../store/types.ts';
+import type { Store, SyncState, Tenant } from '../store/types.ts';
 import type { TenantService } from '../tenants/tenant-service.ts';
 import { leaseOwnerId, syncTenant, type SyncReport } from './sync-tenant.ts';
 import type { MirrorFilters } from './delta-mapping.ts';
@@ -59,7 +59,15 @@ export class SyncScheduler {
     }
     for (const tenant of tenants) {
       if (tenant.state !== 'active' || this.#running.has(tenant.id)) continue;
-      const state = await this.#options.store.getSyncState(tenant.id);
+      let state: SyncState | null;
+      try {
+        state = await this.#options.store.getSyncState(tenant.id);
+      } catch (error) {
+        // The database went away between two reads (a PostgreSQL restart): the next tick tries again. Left
+        // to reject, the tick's promise would be an unhandled rejection, which ends the process.
+        this.#options.log.error({ err: error, tenantId: tenant.id }, 'cannot read the sync state');
+        return;
+      }
       // Due when its time has come, or at once when a round was left unfinished (a crash or a shutdown
       // left a nextLink) unless that round failed, which waits for its retry time.
       const unfinished = Boolean(state?.cursor.nextLink) && state?.lastOutcome !== 'error';
