@@ -5,11 +5,12 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { ReadyInfo } from '../emulator/src/server.ts';
+import { EXTENSION_ID } from '../wxt.config.ts';
 
 /**
- * `npm start`: the demo on the embedded default. Starts the tenant emulator (a seeded tenant standing in
- * for Microsoft's cloud) and the proxy on SQLite pointed at it, as two processes, the way they run in
- * production; then prints what to open. The built extension joins here with its issue.
+ * `npm start`: the demo on the embedded default. Builds the extension, starts the tenant emulator (a
+ * seeded tenant standing in for Microsoft's cloud) and the proxy on SQLite pointed at it, as separate
+ * processes, the way they run in production; then prints what to open and how to load the extension.
  */
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const users = process.env.PEOPLEBOOK_DEMO_USERS ?? '5000';
@@ -18,6 +19,19 @@ const proxyPort = process.env.PORT ?? '8787';
 const dataDir = path.join(root, '.peoplebook', 'demo');
 await mkdir(dataDir, { recursive: true });
 
+// The extension first: its build is what the employee loads.
+if (process.env.PEOPLEBOOK_DEMO_SKIP_BUILD !== '1') {
+  process.stdout.write('Building the extension (wxt build)…\n');
+  const build = spawn(process.execPath, [path.join(root, 'node_modules/wxt/bin/wxt.mjs'), 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const [code] = (await once(build, 'exit')) as [number | null];
+  if (code !== 0) {
+    process.stderr.write('The extension build failed (see above); fix it or set PEOPLEBOOK_DEMO_SKIP_BUILD=1 to start without it.\n');
+    process.exit(1);
+  }
+}
+const extensionDir = path.join(root, '.output', 'chrome-mv3');
+const spaRedirectUri = `https://${EXTENSION_ID}.chromiumapp.org/`;
+
 const children: ChildProcess[] = [];
 const stop = () => {
   for (const child of children) child.kill('SIGTERM');
@@ -25,7 +39,7 @@ const stop = () => {
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);
 
-const emulator = spawn(process.execPath, [path.join(root, 'bin/peoplebook-emulator.js'), '--port', emulatorPort, '--users', users, '--admin-consent'], {
+const emulator = spawn(process.execPath, [path.join(root, 'bin/peoplebook-emulator.js'), '--port', emulatorPort, '--users', users, '--admin-consent', '--spa-redirect-uri', spaRedirectUri], {
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 children.push(emulator);
@@ -91,6 +105,14 @@ admin's "Save and Authorize" instead, POST to ${proxyUrl}/api/azure/setup:
     -d '{"cloud":"custom","tenant":"${ready.tenantDomain}","clientId":"${ready.clientId}","clientSecret":"${ready.clientSecret}","graphAuth":"delegated"}'
 and open the authorizeUrl it returns in a browser that trusts ${ready.caCertPath}
 (Chromium: --ignore-certificate-errors-spki-list=${ready.spki}).
+
+The extension (built in ${path.relative(process.cwd(), extensionDir) || extensionDir}, ID ${EXTENSION_ID}):
+  chromium --user-data-dir=$(mktemp -d) --ignore-certificate-errors-spki-list=${ready.spki} \\
+    --load-extension=${extensionDir}
+  then in its options page: cloud Custom, authority host ${ready.url}, proxy URL ${proxyUrl},
+  tenant ${ready.tenantDomain}, client ID ${ready.clientId}; save, then sign in from the toolbar popup
+  as ${ready.employeeUpn} (password ${ready.password}) and type a name. (Save and Authorize with the
+  client secret walks the admin's consent; this tenant is already connected.)
 
 Change the directory while it runs, e.g. add a colleague (the next sync picks it up):
   curl -sk ${ready.controlUrl}/tenants/${ready.tenantId}/users -H 'content-type: application/json' -d '{"displayName":"Zoë Ångström","jobTitle":"Designer"}'
