@@ -24,12 +24,20 @@ export const EXTENSION_ID = extensionIdOf(EXTENSION_PUBLIC_KEY);
 export const GECKO_ID = 'peoplebook@peoplebook.app';
 
 /**
- * Permissions, each needed by the core (autofill's activeTab, scripting and contextMenus come with the
- * autofill work, not here):
+ * Permissions, each needed:
  * - identity: launchWebAuthFlow and getRedirectURL, the Microsoft sign-in.
  * - storage: settings (storage.local), the policy values (storage.managed).
  * - alarms: the periodic directory sync (default every 15 minutes).
  * - offscreen (Chrome only): a document to run MSAL.js, which a service worker can't host.
+ * - activeTab: the popup's "Fill into this page", the context menu and the keyboard command are user
+ *   gestures that let the extension into that one tab's site, once, to inject the autofill script;
+ *   without it filling a form would need access to every site.
+ * - scripting: injecting that script (scripting.executeScript) and, for inline mode, registering it on
+ *   the sites the user granted (scripting.registerContentScripts).
+ * - contextMenus: "Fill with colleague…" and "Undo fill" on form fields (Firefox reads it as `menus`).
+ *
+ * The `fill-colleague` command (Alt+Shift+F, changeable in the browser's shortcut settings) opens the
+ * picker in the page like the popup's button does.
  *
  * No host permission at install. The proxy is each organization's own server, so its origin is only
  * known when the admin (or policy) sets it: the options page then asks for the proxy's origin and the
@@ -45,7 +53,10 @@ const manifest = ({ browser, mode }: ConfigEnv): UserManifest => {
   return {
     name: 'Peoplebook',
     description: 'Find any colleague in your company directory, even offline.',
-    permissions: ['identity', 'storage', 'alarms', ...(firefox ? [] : ['offscreen'])],
+    permissions: ['identity', 'storage', 'alarms', ...(firefox ? [] : ['offscreen']), 'activeTab', 'scripting', 'contextMenus'],
+    commands: {
+      'fill-colleague': { suggested_key: { default: 'Alt+Shift+F' }, description: 'Fill a colleague into the form on this page' },
+    },
     optional_host_permissions: ['https://*/*', 'http://localhost/*', 'http://127.0.0.1/*'],
     omnibox: { keyword: 'pb' },
     ...(firefox

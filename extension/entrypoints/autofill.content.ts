@@ -10,10 +10,11 @@ import { startAutofill, type RuntimeLike } from '../lib/autofill/content.ts';
  *   await browser.scripting.executeScript({ target: { tabId, frameIds: [frameId] }, files: ['/content-scripts/autofill.js'] });
  *   await browser.tabs.sendMessage(tabId, { type: 'autofill/open' }, { frameId });
  *
- * and, for inline mode on the sites the user granted (optional host permissions) or policy lists,
- * registers it with `scripting.registerContentScripts([{ id: 'autofill', js: ['content-scripts/autofill.js'],
+ * and, for inline mode on the sites the user granted (optional host permissions), registers it with
+ * `scripting.registerContentScripts([{ id: 'peoplebook-autofill', js: ['content-scripts/autofill.js'],
  * matches: grantedOrigins, allFrames: true, runAt: 'document_idle' }])`, answering `autofill/config`
- * with `{ inline: true }` there. No `matches` here: WXT would add them to `host_permissions`.
+ * with `{ inline: true }` there and on the sites policy lists (lib/autofill/triggers.ts). No `matches`
+ * here: WXT would add them to `host_permissions`.
  *
  * Injecting again replaces the running copy: WXT's context tells the old one to stop (its listeners were
  * registered through `ctx`, its picker closes).

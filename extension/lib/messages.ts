@@ -1,13 +1,16 @@
 import { z } from 'zod';
 import { browser } from 'wxt/browser';
+import { autofillConfigRequestSchema, autofillSearchRequestSchema, autofillValuesRequestSchema } from './autofill/messages.ts';
+import type { AutofillConfig, Colleague, FillValues, OpenResult } from './autofill/protocol.ts';
 import { settingSchemas } from './settings.ts';
 
 /**
  * Typed messages between the extension's contexts, validated with zod on receipt together with their
  * sender. Each request names its `target`:
  *
- * - `background` (the default): what the popup, options page and (for `sync/status` only) content
- *   scripts ask the background for; plus the identity relay that Chrome's offscreen document uses.
+ * - `background` (the default): what the popup, options page and (for `sync/status` and autofill's
+ *   `autofill/search`, `autofill/values`, `autofill/config` only) content scripts ask the background
+ *   for; plus the identity relay that Chrome's offscreen document uses.
  * - `offscreen` (Chrome only): the background forwards sign-in work to the offscreen document, which
  *   runs MSAL (a service worker can't). It has no `storage` API, so the request carries the tenant.
  *
@@ -55,6 +58,13 @@ export const backgroundRequestSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({ type: z.literal('sync/now'), target: toBackground }),
   z.strictObject({ type: z.literal('sync/status'), target: toBackground }),
+  // Autofill (lib/autofill/protocol.ts): the content script's requests, in the shapes its handlers
+  // check again (lib/autofill/messages.ts registerAutofillHandlers, which also require a sender tab).
+  autofillSearchRequestSchema.extend({ target: toBackground }),
+  autofillValuesRequestSchema.extend({ target: toBackground }),
+  autofillConfigRequestSchema.extend({ target: toBackground }),
+  /** The popup's "Fill into this page": inject the content script into the active tab and open its picker. */
+  z.strictObject({ type: z.literal('autofill/fill-active-tab'), target: toBackground }),
 ]);
 
 /** The tenant as the offscreen document needs it (settings.ts `TenantSettings`), re-validated. */
@@ -123,6 +133,10 @@ export interface ResponseMap {
   'identity/launch-web-auth-flow': { responseUrl: string };
   'sync/now': SyncStatus;
   'sync/status': SyncStatus;
+  'autofill/search': Colleague[];
+  'autofill/values': FillValues;
+  'autofill/config': AutofillConfig;
+  'autofill/fill-active-tab': OpenResult;
 }
 
 /** Who may send each request. */
@@ -137,6 +151,12 @@ const ALLOWED_FROM: { [T in Target]: Record<RequestTypeFor<T>, Allowed> } = {
     'sync/now': 'extension-page',
     // Harmless to expose (no token, no directory data): a content script may say when the copy was synced.
     'sync/status': 'any',
+    // The autofill content script's requests. Its handlers refuse a sender without a tab, rate-limit
+    // searches per tab, send four fields per colleague and values only of colleagues shown that tab.
+    'autofill/search': 'any',
+    'autofill/values': 'any',
+    'autofill/config': 'any',
+    'autofill/fill-active-tab': 'extension-page',
   },
   offscreen: {
     'auth/state': 'background-worker',
@@ -170,7 +190,7 @@ const envelopeSchema = z.union([
 export interface SenderInfo {
   id?: string;
   url?: string;
-  tab?: unknown;
+  tab?: { id?: number };
   frameId?: number;
 }
 
@@ -235,7 +255,7 @@ export function onMessage<T extends Target>(target: T, handlers: Handlers<T>, ru
   const known = new Set<string>(schemas[target].options.map((option) => option.shape.type.value));
   const listener = (raw: unknown, sender: SenderInfo, sendResponse: (response: Envelope<unknown>) => void): boolean => {
     // Another target's message, or a type this router doesn't know (another listener of this context
-    // may: the autofill handlers), is left alone. A known type is answered, refused or not.
+    // may), is left alone. A known type is answered, refused or not.
     if (targetOf(raw) !== target || !known.has(String((raw as { type?: unknown }).type))) return false;
     const checked = validateMessage(target, raw, sender, self);
     if (!checked.ok) {

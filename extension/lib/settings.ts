@@ -98,6 +98,34 @@ const syncIntervalSchema = z.number().int().min(5, 'Sync at most every 5 minutes
 
 const fieldsShownSchema = z.array(z.enum(CONTACT_CARD_FIELDS)).max(CONTACT_CARD_FIELDS.length).transform((fields) => [...new Set(fields)]);
 
+/** One DNS label (or an IPv4 part); hosts are lower-cased before the test. */
+const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+const SITE = new RegExp(`^(https?)://((?:\\*\\.)?${LABEL}(?:\\.${LABEL})*)(?:/\\*?)?$`);
+
+/**
+ * Sites where the autofill picker opens by itself (inline mode) without the user granting them, set by
+ * policy: `https://crm.contoso.com`, or `https://*.contoso.com` for a domain and its subdomains. Stored
+ * as match patterns without a port (`https://crm.contoso.com/*`), like the host permissions they stand
+ * beside (lib/autofill/sites.ts matches pages against them).
+ */
+const autofillSitesSchema = z
+  .array(
+    z
+      .string()
+      .trim()
+      .toLowerCase()
+      .transform((value, ctx) => {
+        const match = SITE.exec(value);
+        if (!match) {
+          ctx.addIssue({ code: 'custom', message: `Enter each site as https://host or https://*.domain (no path or port): ${value.slice(0, 80)}` });
+          return z.NEVER;
+        }
+        return `${match[1]}://${match[2]}/*`;
+      }),
+  )
+  .max(500, 'List at most 500 sites.')
+  .transform((sites) => [...new Set(sites)]);
+
 export const settingSchemas = {
   proxyUrl: proxyUrlSchema.nullable(),
   tenantId: tenantIdSchema.nullable(),
@@ -108,6 +136,7 @@ export const settingSchemas = {
   syncIntervalMinutes: syncIntervalSchema,
   fieldsShown: fieldsShownSchema,
   autofillEnabled: z.boolean(),
+  autofillSites: autofillSitesSchema,
 } as const;
 
 export type SettingKey = keyof typeof settingSchemas;
@@ -116,7 +145,7 @@ export type Settings = { [K in SettingKey]: z.output<(typeof settingSchemas)[K]>
 export const SETTING_KEYS = Object.keys(settingSchemas) as SettingKey[];
 
 /** What an administrator can push by policy (public/managed_schema.json lists the same keys). */
-export const MANAGED_KEYS = ['proxyUrl', 'tenantId', 'clientId', 'cloud', 'authorityHost', 'graphAuth', 'syncIntervalMinutes'] as const satisfies readonly SettingKey[];
+export const MANAGED_KEYS = ['proxyUrl', 'tenantId', 'clientId', 'cloud', 'authorityHost', 'graphAuth', 'syncIntervalMinutes', 'autofillSites'] as const satisfies readonly SettingKey[];
 export type ManagedKey = (typeof MANAGED_KEYS)[number];
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -129,6 +158,7 @@ export const DEFAULT_SETTINGS: Settings = {
   syncIntervalMinutes: 15,
   fieldsShown: ['jobTitle', 'department', 'officeLocation', 'mail', 'businessPhones', 'mobilePhone', 'manager', 'directReports'],
   autofillEnabled: true,
+  autofillSites: [],
 };
 
 /** A value that failed validation, with the message to show beside the field. */
@@ -184,6 +214,7 @@ export const settingItems = {
   syncIntervalMinutes: item('syncIntervalMinutes'),
   fieldsShown: item('fieldsShown'),
   autofillEnabled: item('autofillEnabled'),
+  autofillSites: item('autofillSites'),
 } satisfies { [K in SettingKey]: unknown };
 
 /** The part of `browser.storage.managed` that readManaged needs (tests pass a fake). */

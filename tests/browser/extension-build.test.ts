@@ -21,6 +21,8 @@ interface Manifest {
   host_permissions?: string[];
   optional_host_permissions?: string[];
   omnibox?: { keyword: string };
+  commands?: Record<string, { suggested_key?: { default?: string }; description?: string }>;
+  content_scripts?: unknown[];
   key?: string;
   storage?: { managed_schema: string };
   background?: { service_worker?: string; scripts?: string[] };
@@ -54,8 +56,12 @@ describe('extension builds', () => {
     const manifest = await manifestOf(chromeDir);
     expect(manifest.manifest_version).toBe(3);
     expect(manifest.background?.service_worker).toBe('background.js');
-    expect([...(manifest.permissions ?? [])].sort()).toEqual(['alarms', 'identity', 'offscreen', 'storage']);
+    expect([...(manifest.permissions ?? [])].sort()).toEqual(['activeTab', 'alarms', 'contextMenus', 'identity', 'offscreen', 'scripting', 'storage']);
     expect(manifest.host_permissions).toBeUndefined();
+    // Autofill is injected on demand (activeTab) or registered at run time for granted sites: no static content script.
+    expect(manifest.content_scripts ?? []).toEqual([]);
+    expect(existsSync(path.join(chromeDir, 'content-scripts/autofill.js'))).toBe(true);
+    expect(manifest.commands).toEqual({ 'fill-colleague': { suggested_key: { default: 'Alt+Shift+F' }, description: expect.any(String) } });
     expect(manifest.optional_host_permissions).toEqual(['https://*/*', 'http://localhost/*', 'http://127.0.0.1/*']);
     expect(manifest.omnibox).toEqual({ keyword: 'pb' });
     expect(manifest.key).toBe(EXTENSION_PUBLIC_KEY);
@@ -68,8 +74,9 @@ describe('extension builds', () => {
     const manifest = await manifestOf(firefoxDir);
     expect(manifest.manifest_version).toBe(3);
     expect(manifest.background?.scripts).toEqual(['background.js']);
-    expect([...(manifest.permissions ?? [])].sort()).toEqual(['alarms', 'identity', 'storage']);
+    expect([...(manifest.permissions ?? [])].sort()).toEqual(['activeTab', 'alarms', 'contextMenus', 'identity', 'scripting', 'storage']);
     expect(manifest.host_permissions).toBeUndefined();
+    expect(manifest.commands?.['fill-colleague']?.suggested_key).toEqual({ default: 'Alt+Shift+F' });
     expect(manifest.omnibox).toEqual({ keyword: 'pb' });
     expect(manifest.key).toBeUndefined();
     expect(manifest.storage).toBeUndefined();

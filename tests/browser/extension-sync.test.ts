@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../emulator/src/server.ts';
-import { control, startTestEmulator } from '../helpers/emulator.ts';
-import { buildExtension, chromiumRedirectUri, completeSignIn, emulatorSettings, launchExtension, registerSpaRedirect, writeSettings, type Envelope, type ExtensionSession } from '../helpers/extension.ts';
-import { expectedMirrorSize, synced, waitForStatus } from '../helpers/onboarding.ts';
-import { envTenant, startTestProxy, type TestProxy } from '../helpers/proxy.ts';
+import type { Envelope, ExtensionSession } from '../helpers/extension.ts';
+import { signInEmployee, startTenantExtension, type TenantExtension } from '../helpers/extension-tenant.ts';
+import { expectedMirrorSize } from '../helpers/onboarding.ts';
 
 /**
  * The background's wiring end to end: after the employee signs in, the background syncs the directory
@@ -20,8 +19,8 @@ interface SyncStatus {
   count: number;
 }
 
+let setup: TenantExtension;
 let emulator: Emulator;
-let proxy: TestProxy;
 let ext: ExtensionSession;
 
 const value = <T>(envelope: Envelope<T>): T => {
@@ -30,20 +29,13 @@ const value = <T>(envelope: Envelope<T>): T => {
 };
 
 beforeAll(async () => {
-  const [extensionDir, started] = await Promise.all([buildExtension({ entrypoints: ['background', 'offscreen'] }), startTestEmulator({ users: 200, adminConsent: true })]);
-  emulator = started;
   // The tenant is configured in the proxy's environment, application mode, as a self-hosted deployment would.
-  await control(emulator, 'PUT', `/tenants/${emulator.tenantId}/consent/${emulator.clientId}`, { delegated: ['openid', 'profile', 'email', 'offline_access', 'User.Read'], application: ['User.Read.All'] });
-  ext = await launchExtension({ spki: emulator.spki, extensionDir });
-  proxy = await startTestProxy(emulator, { ...envTenant(emulator), PEOPLEBOOK_ALLOWED_ORIGINS: `chrome-extension://${ext.id}` });
-  await Promise.all([registerSpaRedirect(emulator, chromiumRedirectUri(ext.id)), waitForStatus(proxy.url, emulator.tenantId, synced)]);
-  await writeSettings(ext, emulatorSettings(emulator, proxy.url));
+  setup = await startTenantExtension({ users: 200, entrypoints: ['background', 'offscreen'] });
+  ({ emulator, ext } = setup);
 }, 60_000);
 
 afterAll(async () => {
-  await ext?.close();
-  await proxy?.close();
-  await emulator?.close();
+  await setup?.close();
 });
 
 describe('background sync (Chromium)', () => {
@@ -54,10 +46,7 @@ describe('background sync (Chromium)', () => {
   });
 
   it('syncs the directory from the proxy into IndexedDB once the employee signs in', async () => {
-    const window = ext.context.waitForEvent('page', { timeout: 15_000 });
-    const signIn = ext.send({ type: 'auth/sign-in' });
-    await completeSignIn(await window, { username: emulator.employeeUpn, password: emulator.password });
-    expect(value(await signIn)).toMatchObject({ signedIn: true });
+    expect(value(await signInEmployee(setup))).toMatchObject({ signedIn: true });
 
     // Sign-in starts a sync; sync/now joins it (or runs the next one).
     const status = value(await ext.send<SyncStatus>({ type: 'sync/now' }));

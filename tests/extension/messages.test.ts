@@ -130,15 +130,15 @@ describe('onMessage and sendMessage', () => {
     await expect(runtime.deliver({ type: 'unrelated/thing', target: 'popup' }, popup)).resolves.toBeUndefined();
   });
 
-  it('leaves types it does not know to the other listeners of its context (the autofill handlers)', async () => {
+  it('leaves types it does not know to the other listeners of its context', async () => {
     const runtime = fakeRuntime();
     onMessage('background', { 'auth/state': async () => ({ configured: false, signedIn: false, account: null }) }, runtime as never);
     runtime.onMessage.addListener((message, _sender, sendResponse) => {
-      if ((message as { type?: string }).type !== 'autofill/search') return false;
-      sendResponse({ ok: true, value: [] });
+      if ((message as { type?: string }).type !== 'other/ping') return false;
+      sendResponse({ ok: true, value: 'pong' });
       return true;
     });
-    await expect(runtime.deliver({ type: 'autofill/search', query: 'anna' }, contentScript)).resolves.toEqual({ ok: true, value: [] });
+    await expect(runtime.deliver({ type: 'other/ping' }, contentScript)).resolves.toEqual({ ok: true, value: 'pong' });
     await expect(runtime.deliver({ type: 'auth/steal' }, popup)).resolves.toBeUndefined();
   });
 

@@ -30,6 +30,7 @@ describe('parseSetting (pure validation of every value)', () => {
     ['syncIntervalMinutes', 1440, 1440],
     ['fieldsShown', ['mail', 'jobTitle', 'mail'], ['mail', 'jobTitle']],
     ['autofillEnabled', false, false],
+    ['autofillSites', ['https://CRM.contoso.com', 'https://*.contoso.com/', 'http://localhost/*', 'https://crm.contoso.com'], ['https://crm.contoso.com/*', 'https://*.contoso.com/*', 'http://localhost/*']],
   ] as const)('accepts %s = %j', (key, input, expected) => {
     expect(parseSetting(key, input)).toEqual({ ok: true, value: expected });
   });
@@ -54,6 +55,11 @@ describe('parseSetting (pure validation of every value)', () => {
     ['syncIntervalMinutes', '15', ''],
     ['fieldsShown', ['mail', 'password'], ''],
     ['autofillEnabled', 'yes', ''],
+    ['autofillSites', ['https://crm.contoso.com/leads'], 'no path or port'],
+    ['autofillSites', ['https://crm.contoso.com:8443'], 'no path or port'],
+    ['autofillSites', ['ftp://files.contoso.com'], 'no path or port'],
+    ['autofillSites', ['*://*/*'], 'no path or port'],
+    ['autofillSites', 'https://crm.contoso.com', ''],
   ] as const)('refuses %s = %j with a message', (key, input, message) => {
     const result = parseSetting(key, input);
     expect(result.ok).toBe(false);

@@ -63,6 +63,7 @@ export const DEFAULT_SETTINGS: Settings = {
   syncIntervalMinutes: 15,
   fieldsShown: ['jobTitle', 'department', 'companyName', 'officeLocation', 'mail', 'userPrincipalName', 'businessPhones', 'mobilePhone', 'manager', 'directReports'],
   autofillEnabled: true,
+  autofillSites: [],
 };
 
 export type FakePopupDeps = PopupDeps & {

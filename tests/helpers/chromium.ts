@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
@@ -12,23 +12,37 @@ const QUIET_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-fi
 
 export interface ChromiumSession {
   context: BrowserContext;
+  /** The profile folder (--user-data-dir); removed by close(). */
+  profile: string;
   close(): Promise<void>;
+}
+
+export interface LaunchOptions {
+  spki: string;
+  extensionDir?: string;
+  /** Written as the profile's Default/Preferences before Chromium starts (see grantedHostPermissions in ./extension.ts). */
+  preferences?: Record<string, unknown>;
 }
 
 /**
  * Starts headless Chromium in a fresh profile that accepts the emulator's server key (by SPKI hash, as
  * Chromium allows for a given --user-data-dir) and, optionally, loads an unpacked extension.
  */
-export async function launchChromium(options: { spki: string; extensionDir?: string }): Promise<ChromiumSession> {
+export async function launchChromium(options: LaunchOptions): Promise<ChromiumSession> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install Debian's package (apt-get install chromium) or set CHROMIUM_PATH`);
   }
   const profile = await mkdtemp(path.join(os.tmpdir(), 'pb-chromium-'));
+  if (options.preferences) {
+    await mkdir(path.join(profile, 'Default'));
+    await writeFile(path.join(profile, 'Default', 'Preferences'), JSON.stringify(options.preferences));
+  }
   const args = [...QUIET_FLAGS, `--ignore-certificate-errors-spki-list=${options.spki}`];
   if (options.extensionDir) args.push(`--disable-extensions-except=${options.extensionDir}`, `--load-extension=${options.extensionDir}`);
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args });
   return {
     context,
+    profile,
     async close() {
       await context.close();
       await rm(profile, { recursive: true, force: true });

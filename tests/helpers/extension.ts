@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page, Worker } from 'playwright-core';
 import type { Emulator } from '../../emulator/src/server.ts';
+import { EXTENSION_ID } from '../../wxt.config.ts';
 import { launchChromium, type ChromiumSession } from './chromium.ts';
 
 /**
@@ -163,8 +164,9 @@ async function serviceWorkerOf(context: BrowserContext): Promise<Worker> {
  * The page is the extension's managed_schema.json: any document of the extension's origin gets the
  * extension APIs, and this one runs no code of its own that could send messages during a test.
  */
-export async function launchExtension(options: { spki: string; extensionDir: string }): Promise<ExtensionSession> {
-  const chromium = await launchChromium(options);
+export async function launchExtension(options: { spki: string; extensionDir: string; grantedOrigins?: string[] }): Promise<ExtensionSession> {
+  const { grantedOrigins, ...launch } = options;
+  const chromium = await launchChromium(grantedOrigins ? { ...launch, preferences: grantedHostPermissions(grantedOrigins) } : launch);
   try {
     const serviceWorker = await serviceWorkerOf(chromium.context);
     const id = new URL(serviceWorker.url()).host;
@@ -182,6 +184,23 @@ export async function launchExtension(options: { spki: string; extensionDir: str
     await chromium.close();
     throw error;
   }
+}
+
+/**
+ * A profile's Default/Preferences in which the user has already allowed the extension (pinned ID) the
+ * optional host permissions `origins` (match patterns such as `http://127.0.0.1/*`).
+ *
+ * `permissions.request` shows its "Allow / Deny" prompt as browser UI. Headless Chromium has none to
+ * show, and neither Playwright nor CDP can answer it: the request's promise never settles (tried).
+ * So the test profile starts with what Chromium records once a user chooses Allow: the origins in the
+ * extension's granted, active and runtime-granted permission sets. `permissions.request` for them then
+ * resolves `true` at once, without a prompt, as it does in a real browser for origins already allowed.
+ * Chromium keeps them when it loads the unpacked extension into the profile (checked with Debian's
+ * Chromium: `permissions.getAll()` lists the origins; without the file it lists none).
+ */
+export function grantedHostPermissions(origins: readonly string[], id: string = EXTENSION_ID): Record<string, unknown> {
+  const set = { api: [], explicit_host: [...origins], manifest_permissions: [], scriptable_host: [] };
+  return { extensions: { settings: { [id]: { granted_permissions: set, active_permissions: set, runtime_granted_permissions: set } } } };
 }
 
 /** `https://<id>.chromiumapp.org/`: what identity.getRedirectURL() answers in Chromium. */

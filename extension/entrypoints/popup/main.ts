@@ -59,9 +59,11 @@ const deps: PopupDeps = {
     signIn: () => sendMessage({ type: 'auth/sign-in' }),
     syncNow: () => sendMessage({ type: 'sync/now' }),
     syncStatus: () => sendMessage({ type: 'sync/status' }),
+    fillActiveTab: () => sendMessage({ type: 'autofill/fill-active-tab' }),
   },
   settings: { get: async <K extends keyof Settings>(key: K) => (await settings).values[key] },
   openOptions: () => void browser.runtime.openOptionsPage(),
+  closePopup: () => window.close(),
   isOnline: () => navigator.onLine,
   now: () => Date.now(),
 };

@@ -58,7 +58,8 @@ export const fillValuesSchema = z.object({
   department: text,
 }) satisfies z.ZodType<FillValues>;
 
-export type AutofillErrorCode = 'forbidden' | 'bad_request' | 'throttled' | 'unknown_colleague';
+/** `cannot_fill`: the background could not reach the page (lib/autofill/triggers.ts). */
+export type AutofillErrorCode = 'forbidden' | 'bad_request' | 'throttled' | 'unknown_colleague' | 'cannot_fill';
 
 /** A refused autofill request; the router sends `code` back to the content script. */
 export class AutofillError extends Error {

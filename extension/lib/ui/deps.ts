@@ -25,6 +25,8 @@ export interface Settings {
   /** Keys of `FIELD_CHOICES` (./contact-format.ts); unknown keys are ignored. */
   fieldsShown: readonly string[];
   autofillEnabled: boolean;
+  /** Sites with inline autofill by policy (match patterns, `https://crm.contoso.com/*`). */
+  autofillSites: readonly string[];
 }
 
 export type SettingKey = keyof Settings;
@@ -81,6 +83,11 @@ export interface Background {
   syncNow(): Promise<unknown>;
   /** 'sync/status' */
   syncStatus(): Promise<SyncStatus>;
+  /**
+   * 'autofill/fill-active-tab': open the colleague picker in the page under the popup; answers how many
+   * contact fields it found (0: none, no picker). Absent: no "Fill into this page" button.
+   */
+  fillActiveTab?(): Promise<{ fields: number }>;
 }
 
 // ---- Popup
@@ -108,6 +115,8 @@ export interface PopupDeps {
   background: Background;
   settings: Pick<SettingsStore, 'get'>;
   openOptions(): void;
+  /** Closes the popup (`window.close()`), so the page the picker opened in gets the keyboard. */
+  closePopup?(): void;
   isOnline(): boolean;
   now(): number;
 }

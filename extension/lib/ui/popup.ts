@@ -47,6 +47,8 @@ export interface PopupController {
 /** Row height in px; entrypoints/popup/style.css `--row-height` must match (a test checks). */
 export const ROW_HEIGHT = 60;
 const TOAST_MS = 2500;
+/** How long "n contact fields" stays on screen before the popup closes for the page's picker. */
+const FILL_CLOSE_MS = 800;
 
 type ListMode = 'recent' | 'results';
 
@@ -108,6 +110,8 @@ export function mountPopup(root: HTMLElement, deps: PopupDeps, options: PopupOpt
   const account = h(doc, 'span', { class: 'account muted', 'data-testid': 'account' });
   const settingsButton = h(doc, 'button', { type: 'button', class: 'link-button', 'data-testid': 'footer-settings' }, 'Settings');
   settingsButton.addEventListener('click', () => deps.openOptions());
+  const fillButton = deps.background.fillActiveTab && h(doc, 'button', { type: 'button', class: 'link-button', 'data-testid': 'fill-page' }, 'Fill into this page');
+  fillButton?.addEventListener('click', () => void fillPage());
   const shell = h(
     doc,
     'main',
@@ -117,7 +121,7 @@ export function mountPopup(root: HTMLElement, deps: PopupDeps, options: PopupOpt
     listView,
     cardView,
     toast,
-    h(doc, 'footer', { class: 'footer' }, account, settingsButton),
+    h(doc, 'footer', { class: 'footer' }, account, fillButton, settingsButton),
   );
   replaceChildren(root, shell);
 
@@ -360,6 +364,21 @@ export function mountPopup(root: HTMLElement, deps: PopupDeps, options: PopupOpt
       toast.classList.remove('visible');
       replaceChildren(toast);
     }, TOAST_MS);
+  }
+
+  // ---- Fill into this page (lib/autofill/triggers.ts): the picker opens in the page, which then
+  // needs the keyboard, so the popup closes once it has said how many fields it found.
+
+  async function fillPage(): Promise<void> {
+    try {
+      const { fields } = await deps.background.fillActiveTab!();
+      if (destroyed) return;
+      if (fields === 0) return showToast('No contact fields on this page.');
+      showToast(`${fields} contact ${fields === 1 ? 'field' : 'fields'}: pick a colleague in the page.`);
+      setTimeout(() => deps.closePopup?.(), FILL_CLOSE_MS);
+    } catch (error) {
+      showToast(`Couldn't fill this page: ${messageOf(error)}`);
+    }
   }
 
   // ---- Notices (auth, sync, connectivity)
