@@ -69,8 +69,9 @@ export class SyncScheduler {
         return;
       }
       // Due when its time has come, or at once when a round was left unfinished (a crash or a shutdown
-      // left a nextLink) unless that round failed, which waits for its retry time.
-      const unfinished = Boolean(state?.cursor.nextLink) && state?.lastOutcome !== 'error';
+      // left a nextLink, or no deltaLink at all: a full resync whose cursor was reset and whose first page
+      // never committed) unless that round failed, which waits for its retry time.
+      const unfinished = (Boolean(state?.cursor.nextLink) || !state?.cursor.deltaLink) && state?.lastOutcome !== 'error';
       const due = !state?.nextRunAt || state.nextRunAt.getTime() <= now.getTime() || unfinished;
       if (due) void this.runNow(tenant.id).catch(() => undefined);
     }
