@@ -285,9 +285,21 @@ export async function getPhoto(db: DirectoryDb, id: string, size: string): Promi
   return db.get('photos', photoKey(id, size));
 }
 
-export async function putPhoto(db: DirectoryDb, id: string, size: string, photo: StoredPhoto): Promise<void> {
+/**
+ * Caches a photo. `ifSynced`: only if the local copy still has a cursor, checked in the write's own
+ * transaction, so a photo that arrives after a sign-out (`clearDirectory`) is not written back into it.
+ */
+export async function putPhoto(db: DirectoryDb, id: string, size: string, photo: StoredPhoto, options: { ifSynced?: boolean } = {}): Promise<void> {
   try {
-    await db.put('photos', photo, photoKey(id, size));
+    if (!options.ifSynced) {
+      await db.put('photos', photo, photoKey(id, size));
+      return;
+    }
+    const tx = db.transaction(['meta', 'photos'], 'readwrite');
+    const done = tx.done;
+    done.catch(() => undefined); // awaited below; observed now so an early throw leaves no unhandled rejection
+    if ((await tx.objectStore('meta').get('cursor')) !== undefined) await tx.objectStore('photos').put(photo, photoKey(id, size));
+    await done;
   } catch (error) {
     throw storageError(error);
   }

@@ -1,4 +1,4 @@
-import { getPhoto, putPhoto, type DirectoryDb, type StoredPhoto } from './db.ts';
+import { getMeta, getPhoto, putPhoto, type DirectoryDb, type StoredPhoto } from './db.ts';
 import { ProxyError, type PhotoSize, type ProxyClient } from './proxy-client.ts';
 
 /**
@@ -27,6 +27,8 @@ export async function loadPhoto(options: LoadPhotoOptions): Promise<Blob | null>
   const now = options.now ?? Date.now;
   const cached = await getPhoto(db, id, size);
   if (cached && now() - cached.fetchedAt < maxAgeMs) return toBlob(cached);
+  // Synced now: if a sign-out empties the copy while the photo is on its way, it is not cached.
+  const synced = (await getMeta(db, 'cursor')) !== undefined;
   let fresh: StoredPhoto;
   try {
     let answer = await client.photo(id, { size, etag: cached?.etag ?? null, signal });
@@ -40,7 +42,7 @@ export async function loadPhoto(options: LoadPhotoOptions): Promise<Blob | null>
     throw error;
   }
   // A full disk must not hide a photo that was fetched fine.
-  await putPhoto(db, id, size, fresh).catch(() => undefined);
+  await putPhoto(db, id, size, fresh, { ifSynced: synced }).catch(() => undefined);
   return toBlob(fresh);
 }
 

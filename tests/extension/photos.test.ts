@@ -5,7 +5,7 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
-import { getPhoto, openDirectoryDb, putPhoto } from '../../extension/lib/db.ts';
+import { clearDirectory, getPhoto, openDirectoryDb, putPhoto, setMeta } from '../../extension/lib/db.ts';
 import { loadPhoto, PHOTO_MAX_AGE_MS } from '../../extension/lib/photos.ts';
 import { ProxyError, type PhotoResult, type ProxyClient } from '../../extension/lib/proxy-client.ts';
 
@@ -64,5 +64,20 @@ describe('loadPhoto', () => {
     const client = clientAnswering({ status: 'not_modified' }, { status: 'ok', bytes: JPEG, contentType: 'image/png', etag: null });
     expect((await loadPhoto({ db, client, id: 'c' }))?.type).toBe('image/png');
     expect(client.photo.mock.calls[1]![1]?.etag).toBeUndefined();
+  });
+
+  it('a photo that arrives after a sign-out emptied the copy is shown but not cached', async () => {
+    const db = await open();
+    await setMeta(db, 'cursor', '42');
+    const photo = vi.fn(async (): Promise<PhotoResult> => {
+      await clearDirectory(db); // the employee signs out while the request is on its way
+      return { status: 'ok', bytes: JPEG, contentType: 'image/jpeg', etag: '"v1"' };
+    });
+    expect(await bytesOf(await loadPhoto({ db, client: { photo }, id: 'a' }))).toEqual(JPEG);
+    expect(await getPhoto(db, 'a', '96x96')).toBeUndefined();
+    // Synced, and still synced when it arrives: cached as before.
+    await setMeta(db, 'cursor', '43');
+    await loadPhoto({ db, client: clientAnswering({ status: 'ok', bytes: JPEG, contentType: 'image/jpeg', etag: '"v1"' }), id: 'a' });
+    expect((await getPhoto(db, 'a', '96x96'))?.etag).toBe('"v1"');
   });
 });
