@@ -1,8 +1,9 @@
 import pg from 'pg';
 import type { Contact } from '../../../shared/contact.ts';
-import { isSealed, type Sealed } from '../crypto.ts';
+import type { Sealed } from '../crypto.ts';
 import { contactJson, parseContactJson } from './contact-json.ts';
 import { redactDatabaseUrl } from './database-url.ts';
+import { DEFAULT_PENDING_TTL_MS, LIST_BATCH, MAX_FEED_LIMIT, assertSealed, checkId, errorJson, fromStoredError, tenantNotFound, toDate, toTenant, type StoredError, type TenantRecord } from './rows.ts';
 import { POSTGRES_MIGRATIONS } from './migrations/postgres.ts';
 import type { Migration } from './migrations/sqlite.ts';
 import {
@@ -55,9 +56,6 @@ import {
  *   dying never crash the process (the pool's and clients' 'error' events are handled).
  */
 
-const DEFAULT_PENDING_TTL_MS = 15 * 60_000;
-const MAX_FEED_LIMIT = 10_000;
-const LIST_BATCH = 1_000;
 /** Joins the contacts' JSON texts of a page (never inside one: JSON escapes control characters). */
 const UNIT_SEPARATOR = '\u001f';
 /** Key of the advisory lock that serialises migrations across instances ('pbmigrat' in ASCII). */
@@ -65,24 +63,7 @@ const MIGRATION_LOCK_KEY = '7071626d69677261';
 
 type Queryable = pg.Pool | pg.PoolClient;
 
-interface TenantRow {
-  id: string;
-  state: string;
-  cloud: string;
-  authority_host: string;
-  graph_url: string;
-  client_id: string;
-  graph_auth: string;
-  source: string;
-  client_secret: string | null;
-  admin_upn: string | null;
-  admin_oid: string | null;
-  granted_scopes: string[];
-  secret_expires_at: number | null;
-  last_error: StoredError | null;
-  created_at: number;
-  updated_at: number;
-}
+type TenantRow = TenantRecord;
 
 interface SyncRow {
   tenant_id: string;
@@ -109,7 +90,6 @@ interface PendingRow {
   expires_at: number;
 }
 
-type StoredError = Omit<TenantError, 'at'> & { at: number };
 
 /** A user row as the page leaves it: `write` when the page changed it (new seq), `seen` when only marked seen. */
 interface PageRow {
@@ -656,7 +636,7 @@ export class PostgresStore implements Store {
       lastStart: toDate(row.last_start),
       lastEnd: toDate(row.last_end),
       lastOutcome: row.last_outcome as SyncState['lastOutcome'],
-      lastError: parseError(row.last_error),
+      lastError: fromStoredError(row.last_error),
       nextRunAt: toDate(row.next_run_at),
       usersMirrored: row.users_mirrored,
       latestSeq: row.seq,
@@ -768,55 +748,12 @@ export class PostgresStore implements Store {
   }
 }
 
-function toTenant(row: TenantRow): Tenant {
-  return {
-    id: row.id,
-    state: row.state as Tenant['state'],
-    cloud: row.cloud as Tenant['cloud'],
-    authorityHost: row.authority_host,
-    graphUrl: row.graph_url,
-    clientId: row.client_id,
-    graphAuth: row.graph_auth as Tenant['graphAuth'],
-    source: row.source as Tenant['source'],
-    clientSecret: row.client_secret as Sealed | null,
-    adminUpn: row.admin_upn,
-    adminOid: row.admin_oid,
-    grantedScopes: row.granted_scopes,
-    secretExpiresAt: toDate(row.secret_expires_at),
-    lastError: parseError(row.last_error),
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
-  };
-}
 
-function toDate(ms: number | null): Date | null {
-  return ms === null ? null : new Date(ms);
-}
 
-/** jsonb parameter text (node-postgres would turn a JS array into a PostgreSQL array, so always a string). */
-function errorJson(error: TenantError | null): string | null {
-  return error === null ? null : JSON.stringify({ ...error, at: error.at.getTime() });
-}
 
-function parseError(stored: StoredError | null): TenantError | null {
-  return stored === null ? null : { code: stored.code, message: stored.message, fix: stored.fix, at: new Date(stored.at) };
-}
 
-/** Defence in depth behind the `Sealed` type: a cast can't slip a plaintext secret into the database. */
-function assertSealed(value: string | null, field: string): void {
-  if (value !== null && !isSealed(value)) {
-    throw new StoreError('NOT_SEALED', `Refusing to store ${field}: it is not sealed with encryptSecret().`);
-  }
-}
 
-function checkId(id: unknown): string {
-  if (typeof id !== 'string' || id === '') throw new StoreError('INVALID_PAGE', `A sync page holds a user without an id (${JSON.stringify(id)}).`);
-  return id;
-}
 
-function tenantNotFound(tenantId: string): StoreError {
-  return new StoreError('TENANT_NOT_FOUND', `No tenant ${tenantId} in the store.`);
-}
 
 /** 23503 foreign_key_violation: the row names a tenant that isn't there. */
 function foreignKeyToNotFound(error: unknown, tenantId: string): unknown {

@@ -2,9 +2,10 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Contact } from '../../../shared/contact.ts';
-import { isSealed, type Sealed } from '../crypto.ts';
+import type { Sealed } from '../crypto.ts';
 import { contactJson, parseContactJson } from './contact-json.ts';
 import { MEMORY_PATH } from './database-url.ts';
+import { DEFAULT_PENDING_TTL_MS, LIST_BATCH, MAX_FEED_LIMIT, assertSealed, checkId, errorJson, fromStoredError, tenantNotFound, toDate, toTenant, type StoredError } from './rows.ts';
 import { SQLITE_MIGRATIONS, type Migration } from './migrations/sqlite.ts';
 import {
   StoreError,
@@ -36,9 +37,6 @@ import {
  * connection wrote in between (https://www.sqlite.org/lang_transaction.html).
  */
 
-const DEFAULT_PENDING_TTL_MS = 15 * 60_000;
-const MAX_FEED_LIMIT = 10_000;
-const LIST_BATCH = 1_000;
 
 interface TenantRow {
   id: string;
@@ -252,11 +250,11 @@ export class SqliteStore implements Store {
 
   async getTenant(id: string): Promise<Tenant | null> {
     const row = this.s.tenant.get(id);
-    return row ? toTenant(row) : null;
+    return row ? tenantOf(row) : null;
   }
 
   async listTenants(): Promise<Tenant[]> {
-    return this.s.tenants.all().map(toTenant);
+    return this.s.tenants.all().map(tenantOf);
   }
 
   async upsertTenant(input: TenantInput): Promise<Tenant> {
@@ -287,7 +285,7 @@ export class SqliteStore implements Store {
         );
         if (input.tokenCache !== undefined) this.s.saveTokenCache.run(input.tokenCache, now, input.id);
         this.s.ensureSyncRow.run(input.id);
-        return toTenant(this.s.tenant.get(input.id)!);
+        return tenantOf(this.s.tenant.get(input.id)!);
       })
       .immediate();
   }
@@ -598,53 +596,17 @@ export class SqliteStore implements Store {
   }
 }
 
-function toTenant(row: TenantRow): Tenant {
-  return {
-    id: row.id,
-    state: row.state as Tenant['state'],
-    cloud: row.cloud as Tenant['cloud'],
-    authorityHost: row.authority_host,
-    graphUrl: row.graph_url,
-    clientId: row.client_id,
-    graphAuth: row.graph_auth as Tenant['graphAuth'],
-    source: row.source as Tenant['source'],
-    clientSecret: row.client_secret as Sealed | null,
-    adminUpn: row.admin_upn,
-    adminOid: row.admin_oid,
-    grantedScopes: JSON.parse(row.granted_scopes) as string[],
-    secretExpiresAt: toDate(row.secret_expires_at),
-    lastError: parseError(row.last_error),
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
-  };
-}
 
-function toDate(ms: number | null): Date | null {
-  return ms === null ? null : new Date(ms);
-}
 
-function errorJson(error: TenantError | null): string | null {
-  return error === null ? null : JSON.stringify({ ...error, at: error.at.getTime() });
-}
 
 function parseError(text: string | null): TenantError | null {
-  if (text === null) return null;
-  const parsed = JSON.parse(text) as Omit<TenantError, 'at'> & { at: number };
-  return { ...parsed, at: new Date(parsed.at) };
+  return fromStoredError(text === null ? null : (JSON.parse(text) as StoredError));
 }
 
-/** Defence in depth behind the `Sealed` type: a cast can't slip a plaintext secret into the file. */
-function assertSealed(value: string | null, field: string): void {
-  if (value !== null && !isSealed(value)) {
-    throw new StoreError('NOT_SEALED', `Refusing to store ${field}: it is not sealed with encryptSecret().`);
-  }
+/** SQLite keeps the tenant's JSON columns as text. */
+function tenantOf(row: TenantRow): Tenant {
+  return toTenant({ ...row, granted_scopes: JSON.parse(row.granted_scopes) as string[], last_error: row.last_error === null ? null : (JSON.parse(row.last_error) as StoredError) });
 }
 
-function checkId(id: unknown): string {
-  if (typeof id !== 'string' || id === '') throw new StoreError('INVALID_PAGE', `A sync page holds a user without an id (${JSON.stringify(id)}).`);
-  return id;
-}
 
-function tenantNotFound(tenantId: string): StoreError {
-  return new StoreError('TENANT_NOT_FOUND', `No tenant ${tenantId} in the store.`);
-}
+
