@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { tenantStatusSchema, type TenantStatus } from '../../shared/tenant-status.ts';
 import { contactSchema } from '../../shared/contact.ts';
 
 /**
@@ -61,19 +62,7 @@ export const changesPageSchema = z.union([
 ]);
 export type ChangesPage = z.infer<typeof changesPageSchema>;
 
-export const tenantStatusSchema = z.object({
-  tenantId: z.string(),
-  state: z.enum(['pending', 'active', 'error']),
-  graphAuth: z.enum(['delegated', 'application']),
-  usersMirrored: z.number().int(),
-  lastSync: z.object({ start: z.string().nullable(), end: z.string().nullable(), outcome: z.string().nullable() }),
-  nextSync: z.string().nullable(),
-  syncing: z.boolean(),
-  lastError: z.object({ code: z.string(), message: z.string(), fix: z.string(), at: z.string() }).nullable(),
-  secretExpiresAt: z.string().nullable(),
-  missingPermissions: z.array(z.string()),
-});
-export type TenantStatus = z.infer<typeof tenantStatusSchema>;
+export { tenantStatusSchema, type TenantStatus };
 
 export const meSchema = z.object({
   tenantId: z.string(),

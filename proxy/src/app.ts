@@ -7,6 +7,7 @@ import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
 import { ResponseType } from '@microsoft/microsoft-graph-client';
 import { contactSchema } from '../../shared/contact.ts';
+import { tenantStatusSchema as sharedTenantStatusSchema } from '../../shared/tenant-status.ts';
 import { createTokenVerifier, type Principal } from './auth/verify-token.ts';
 import type { ProxyConfig } from './config.ts';
 import { scrubUrl } from './crypto.ts';
@@ -46,20 +47,9 @@ const errors = {
 const PHOTO_SIZES = ['48x48', '64x64', '96x96', '120x120', '240x240', '360x360', '432x432', '504x504', '648x648'] as const;
 const PHOTO_TTL_MS = 24 * 3_600_000;
 
-const tenantStatusSchema = z
-  .object({
-    tenantId: z.string(),
-    state: z.enum(['pending', 'active', 'error']),
-    graphAuth: z.enum(['delegated', 'application']),
-    usersMirrored: z.number().int(),
-    lastSync: z.object({ start: z.string().nullable(), end: z.string().nullable(), outcome: z.string().nullable() }),
-    nextSync: z.string().nullable(),
-    syncing: z.boolean(),
-    lastError: z.object({ code: z.string(), message: z.string(), fix: z.string(), at: z.string() }).nullable(),
-    secretExpiresAt: z.string().nullable(),
-    missingPermissions: z.array(z.string()),
-  })
-  .openapi('TenantStatus');
+// Rebuilt from the shared shape with @hono/zod-openapi's z, whose schemas carry `.openapi()` (a schema
+// made before that module loaded does not).
+const tenantStatusSchema = z.object(sharedTenantStatusSchema.shape).openapi('TenantStatus');
 
 export function createApp(deps: AppDependencies): OpenAPIHono<ProxyEnv> {
   const { config, store, tenants, scheduler, log, metrics } = deps;
