@@ -54,9 +54,13 @@ export default defineBackground(() => {
       await syncDirectory({ db: await db(), client, tenantId: account?.tenantId });
       await directory?.reload();
     },
-    readStatus: async () => {
+    readStatus: async (syncing) => {
       const store = await db();
-      const [state, count] = await Promise.all([getSyncState(store), countContacts(store)]);
+      const state = await getSyncState(store);
+      // Counting the store walks every record (≈ 100 ms at 100,000 in Chromium, holding up the popup's
+      // reads): the persisted index knows how many it holds. Without one, a running round (the first
+      // sync) has just begun filling the store; otherwise count.
+      const count = state.indexedContacts ?? (syncing ? 0 : await countContacts(store));
       const error = state.lastSyncError ? { code: state.lastSyncError.code, message: state.lastSyncError.message } : null;
       return { lastSyncAt: state.lastSyncAt, error, count };
     },

@@ -2,18 +2,27 @@ import type { Contact } from '../../shared/contact.ts';
 import { displayNameOf } from '../../shared/display-name.ts';
 import { nameKey, phoneQuery, queryWords } from '../../shared/normalize.ts';
 import { contactTerms, SearchIndex } from '../../shared/search-index.ts';
-import { getContacts, touchRecent, type DirectoryDb, type PersistedSearchIndex } from './db.ts';
+import { CHUNK_SIZE, countContacts, getContacts, readSearchIndex, touchRecent, writeSearchIndex, type DirectoryDb, type PersistedSearchIndex } from './db.ts';
 import { buildIndexFromStore } from './sync.ts';
 
 /**
  * What the popup and the omnibox search with (../../shared/design.md, flow 4 "Lookup"; target: popup open
  * → first results ≤ 100 ms with 100,000 contacts).
  *
- * Opening reads ONE meta transaction: the persisted search index (../../shared/search-index.ts, compact
- * typed arrays that IndexedDB hands back by structured clone), the cursor it reflects, the store's cursor
- * and the recent-use map. `SearchIndex.deserialize` only wraps the arrays, so the first query runs as soon
- * as that read completes. Each query ranks ids in the index (recent use breaks ties within a tier) and
- * then reads just those contacts by id, in one transaction.
+ * Opening reads the small meta records (recent use, a sync's heartbeat) and, in a transaction of its own,
+ * the persisted search index (../../shared/search-index.ts, compact typed arrays that IndexedDB hands back
+ * by structured clone) with the cursor it reflects and the store's cursor. `SearchIndex.deserialize` only
+ * wraps the arrays, so queries run on it as soon as that read completes. Each query ranks ids in the
+ * index (recent use breaks ties within a tier) and then reads just those contacts by id, in one
+ * transaction.
+ *
+ * Reading the index takes longer than a quick typist (≈ 115 ms for 22 MiB at 100,000 contacts in
+ * Chromium), so until it is in, a query is first tried on the `byNameKey` index of the contacts (lib/db.ts):
+ * one key range, "the display name starts with what was typed", which is the first tier of the ranking.
+ * When that range fills the page asked for, it IS the first page (recent colleagues in the range first,
+ * then alphabetical), and it is returned at once; otherwise the query waits for the index (or the
+ * fallback below), so a quick answer is never a shorter or empty list that the index would then grow.
+ * `ready` tells the caller when to run the query again for the index's exact answer.
  *
  * When no index is persisted, queries are answered by a scan of the contacts in key-range batches that
  * applies the index's own matching (every query word a prefix of some indexed term) and stops at `limit`
@@ -34,7 +43,7 @@ export interface DirectorySearchOptions {
   locale?: string;
   /** Save an index built here to `meta` for the next open (default true). */
   persist?: boolean;
-  /** Contacts read per batch by the fallback scan (default 500). */
+  /** Contacts read per batch by the fallback scan, rounded up to whole chunks (default 500). */
   scanBatch?: number;
   /**
    * Wall-clock budget of one fallback scan (default 250 ms): it returns the matches found so far rather
@@ -47,6 +56,12 @@ export interface DirectorySearchOptions {
   pollMs?: number;
   /** Delay before building an index here, so the first keystrokes are answered first (default 250 ms). */
   buildDelayMs?: number;
+  /**
+   * How long the persisted index waits to be read when no query comes (default 150 ms). While IndexedDB
+   * reads the index (≈ 115 ms at 100,000 contacts in Chromium) it answers nothing else, so it is read
+   * after the first query's quick answer, when a query needs it, or after this long, whichever is first.
+   */
+  indexReadDelayMs?: number;
 }
 
 export interface SearchCallOptions {
@@ -56,7 +71,10 @@ export interface SearchCallOptions {
   signal?: AbortSignal;
 }
 
-/** `fallback`: answers come from a bounded scan and may be incomplete; re-run the query on `ready`. */
+/**
+ * `loading`: the index is being read (an answer may come from the `byNameKey` range: re-run on `ready`).
+ * `fallback`: answers come from that range or a bounded scan and may be incomplete; re-run on `ready`.
+ */
 export type SearchSource = 'loading' | 'index' | 'fallback';
 
 export interface DirectorySearch {
@@ -83,14 +101,16 @@ export interface DirectorySearch {
 
 const DEFAULT_LIMIT = 50;
 
-interface Opened {
-  index: SearchIndex | null;
+interface Cursors {
   /** The cursor the persisted index reflects, and the store's. */
   indexCursor: string | undefined;
   cursor: string;
-  recent: Map<string, number>;
   /** A running sync's last sign of life (ms since the epoch). */
   heartbeat: number | undefined;
+}
+
+interface Opened extends Cursors {
+  index: SearchIndex | null;
 }
 
 /** Starts loading at once; returns the handle without waiting (the first `search` waits for the one read). */
@@ -101,6 +121,7 @@ export function openDirectorySearch(db: DirectoryDb, options: DirectorySearchOpt
   const syncActiveMs = options.syncActiveMs ?? 60_000;
   const pollMs = options.pollMs ?? 1_000;
   const buildDelayMs = options.buildDelayMs ?? 250;
+  const collator = new Intl.Collator(options.locale, { sensitivity: 'base' });
   let index: SearchIndex | null = null;
   let indexOrigin: 'persisted' | 'built' | null = null;
   let recent = new Map<string, number>();
@@ -153,7 +174,6 @@ export function openDirectorySearch(db: DirectoryDb, options: DirectorySearchOpt
   const adoptCurrent = async (): Promise<boolean> => {
     const read = ++reads;
     const state = await readOpen(db);
-    recent = state.recent;
     if (!state.index || state.indexCursor !== state.cursor) return false;
     adopt(read, state.index, state.indexCursor, 'persisted');
     return true;
@@ -178,23 +198,38 @@ export function openDirectorySearch(db: DirectoryDb, options: DirectorySearchOpt
     if (!closed && !index) await build();
   };
 
-  const firstRead = ++reads;
-  const opened: Promise<Opened> = readOpen(db).then(
-    (state) => {
+  // The small records first, in a transaction of their own: recent use ranks the first quick answers.
+  const small = readCursors(db).then(
+    async (state) => {
       recent = state.recent;
+      return readRecentContacts(db, state.recent);
+    },
+    () => new Map<string, Contact>(),
+  );
+  // The index is read when this opens (see `indexReadDelayMs`).
+  let openGate!: () => void;
+  const gate = new Promise<void>((resolve) => (openGate = resolve));
+  const gateTimer = setTimeout(openGate, options.indexReadDelayMs ?? 150);
+  void gate.then(() => clearTimeout(gateTimer));
+  const firstRead = ++reads;
+  let loaded = false;
+  const opened: Promise<Opened> = Promise.all([small, gate]).then(() => readOpen(db)).then(
+    (state) => {
+      loaded = true;
       if (state.index) {
         // Even a stale index answers at once; a current one replaces it when built.
         adopt(firstRead, state.index, state.indexCursor, 'persisted');
         if (state.indexCursor !== state.cursor) void build();
       } else {
         source = 'fallback';
-        void db.count('contacts').then((count) => {
+        void countContacts(db).then((count) => {
           if (!index) size = count;
         }, () => undefined);
       }
       return state;
     },
     (error: unknown) => {
+      loaded = true;
       source = 'fallback';
       throw error;
     },
@@ -208,6 +243,14 @@ export function openDirectorySearch(db: DirectoryDb, options: DirectorySearchOpt
 
   return {
     async search(query, { limit = DEFAULT_LIMIT, signal } = {}) {
+      if (!index && (!loaded || source === 'fallback') && limit > 0) {
+        const recentContacts = await small.catch(() => new Map<string, Contact>());
+        const quick = await nameKeyRange(db, query, limit, recent, collator, recentContacts).catch(() => null);
+        openGate();
+        // The index may have arrived meanwhile: its answer is the exact one.
+        if (quick && !index) return quick;
+      }
+      openGate();
       await opened.catch(() => undefined);
       if (index) {
         const { ids } = index.search(query, { limit, recent });
@@ -240,25 +283,19 @@ export function openDirectorySearch(db: DirectoryDb, options: DirectorySearchOpt
     },
     close() {
       closed = true;
+      openGate();
       clearTimeout(timer);
       wake?.();
     },
   };
 }
 
-/** The one read of opening: index, its cursor, the store's cursor, recent use, a sync's heartbeat. */
+/** The large read of opening: the index, its cursor, the store's cursor and a sync's heartbeat, together. */
 async function readOpen(db: DirectoryDb): Promise<Opened> {
-  const tx = db.transaction('meta');
-  const [stored, indexCursor, cursor, recent, heartbeat] = await Promise.all([
-    tx.store.get('searchIndex'),
-    tx.store.get('searchIndexCursor'),
-    tx.store.get('cursor'),
-    tx.store.get('recent'),
-    tx.store.get('syncHeartbeat'),
-    tx.done,
-  ]);
+  const tx = db.transaction(['meta', 'searchIndex']);
+  const meta = tx.objectStore('meta');
+  const [persisted, indexCursor, cursor, heartbeat] = await Promise.all([readSearchIndex(tx.objectStore('searchIndex')), meta.get('searchIndexCursor'), meta.get('cursor'), meta.get('syncHeartbeat'), tx.done]);
   let index: SearchIndex | null = null;
-  const persisted = stored as PersistedSearchIndex | undefined;
   if (persisted) {
     try {
       index = SearchIndex.deserialize(persisted.index);
@@ -271,13 +308,12 @@ async function readOpen(db: DirectoryDb): Promise<Opened> {
     index,
     indexCursor: indexCursor as string | undefined,
     cursor: (cursor as string | undefined) ?? '0',
-    recent: (recent as Map<string, number> | undefined) ?? new Map(),
     heartbeat: heartbeat as number | undefined,
   };
 }
 
-/** Everything `readOpen` reads but the index: cheap enough to poll. */
-async function readCursors(db: DirectoryDb): Promise<Omit<Opened, 'index'>> {
+/** Everything `readOpen` reads but the index, and recent use: cheap enough to poll. */
+async function readCursors(db: DirectoryDb): Promise<Cursors & { recent: Map<string, number> }> {
   const tx = db.transaction('meta');
   const [indexCursor, cursor, recent, heartbeat] = await Promise.all([tx.store.get('searchIndexCursor'), tx.store.get('cursor'), tx.store.get('recent'), tx.store.get('syncHeartbeat'), tx.done]);
   return {
@@ -291,12 +327,60 @@ async function readCursors(db: DirectoryDb): Promise<Omit<Opened, 'index'>> {
 /** Saves an index built from a snapshot at `cursor`, unless the store moved on or a current index is there. */
 async function persistIfCurrent(db: DirectoryDb, index: SearchIndex, cursor: string, now: () => number): Promise<void> {
   const record: PersistedSearchIndex = { index: index.serialize(), size: index.size, savedAt: now() };
-  const tx = db.transaction('meta', 'readwrite');
-  const [storeCursor, indexCursor] = await Promise.all([tx.store.get('cursor'), tx.store.get('searchIndexCursor')]);
+  const tx = db.transaction(['meta', 'searchIndex'], 'readwrite');
+  const meta = tx.objectStore('meta');
+  const [storeCursor, indexCursor] = await Promise.all([meta.get('cursor'), meta.get('searchIndexCursor')]);
   if (((storeCursor as string | undefined) ?? '0') === cursor && indexCursor !== cursor) {
-    await Promise.all([tx.store.put(record, 'searchIndex'), tx.store.put(cursor, 'searchIndexCursor')]);
+    await Promise.all([...writeSearchIndex(tx.objectStore('searchIndex'), record), meta.put(cursor, 'searchIndexCursor')]);
   }
   await tx.done;
+}
+
+// ---- The quick answer: a range of the byNameKey index ----
+
+/**
+ * The first `limit` answers to `query` among the contacts whose folded display name starts with the
+ * folded query (lib/db.ts `byNameKey`), or null when they cannot be the whole first page: fewer than
+ * `limit` of them (the index's other tiers would follow), a phone number, or nothing to look up.
+ *
+ * Reads the chunks of the first twice `limit` keys of the range. Recently used colleagues come first,
+ * most recent first, as in the index: `recentContacts` (the contacts of the ids in `recent`) supplies
+ * those beyond that window. The others are sorted with the collator, as the index sorts its first tier.
+ */
+export async function nameKeyRange(
+  db: DirectoryDb,
+  query: string,
+  limit: number,
+  recent: ReadonlyMap<string, number>,
+  collator: Intl.Collator,
+  recentContacts: ReadonlyMap<string, Contact> = new Map(),
+): Promise<Contact[] | null> {
+  if (limit <= 0 || phoneQuery(query) !== null) return null;
+  const key = nameKey(query);
+  if (key === '') return null;
+  // U+FFFF is the largest code unit: [key, key + U+FFFF] holds the keys that start with `key`.
+  const chunks = await db.getAllFromIndex('chunks', 'byNameKey', IDBKeyRange.bound(key, `${key}\uffff`), 2 * limit);
+  const found = new Map<string, { contact: Contact; name: string }>();
+  for (const chunk of chunks) {
+    chunk.nameKeys.forEach((entry, i) => {
+      const contact = chunk.contacts[i]!;
+      if (entry.startsWith(key)) found.set(contact.id, { contact, name: displayNameOf(contact) });
+    });
+  }
+  for (const [id, contact] of recentContacts) {
+    if (recent.has(id) && !found.has(id) && nameKey(displayNameOf(contact)).startsWith(key)) found.set(id, { contact, name: displayNameOf(contact) });
+  }
+  if (found.size < limit) return null;
+  return [...found.values()]
+    .sort((a, b) => (recent.get(b.contact.id) ?? 0) - (recent.get(a.contact.id) ?? 0) || collator.compare(a.name, b.name) || (a.contact.id < b.contact.id ? -1 : a.contact.id > b.contact.id ? 1 : 0))
+    .slice(0, limit)
+    .map((entry) => entry.contact);
+}
+
+/** The contacts of recently used colleagues (at most `MAX_RECENT`), for `nameKeyRange`. */
+async function readRecentContacts(db: DirectoryDb, recent: ReadonlyMap<string, number>): Promise<Map<string, Contact>> {
+  if (recent.size === 0) return new Map();
+  return new Map((await getContacts(db, [...recent.keys()])).map((contact) => [contact.id, contact]));
 }
 
 // ---- The fallback: a bounded scan ----
@@ -312,7 +396,7 @@ export interface ScanOptions {
 }
 
 /**
- * Scans contacts in key order, `batch` at a time (one short read transaction each, so a sync writing
+ * Scans contacts in chunk order, about `batch` at a time (one short read transaction each, so a sync writing
  * meanwhile is never blocked for long), keeping those where every query word is a prefix of one of the
  * contact's index terms — the index's own matching (`contactTerms`, `queryWords`, `phoneQuery`) — and
  * stops after `limit` matches or when `budgetMs` is spent. Results are ranked like the index's tiers
@@ -330,24 +414,26 @@ export async function scan(db: DirectoryDb, query: string, options: ScanOptions)
     for (const contact of await getContacts(db, byRecency.slice(0, limit))) matches.push({ contact, tier: 0 });
     if (matches.length < limit) {
       const seen = new Set(matches.map((m) => m.contact.id));
-      for (const contact of await db.getAll('contacts', null, limit + seen.size)) if (!seen.has(contact.id) && matches.length < limit) matches.push({ contact, tier: 1 });
+      const first = (await db.getAll('chunks', null, Math.ceil((limit + seen.size) / CHUNK_SIZE) + 1)).flatMap((chunk) => chunk.contacts);
+      for (const contact of first) if (!seen.has(contact.id) && matches.length < limit) matches.push({ contact, tier: 1 });
     }
     return matches.map((m) => m.contact);
   }
   const queryKey = nameKey(query);
   const deadline = performance.now() + (options.budgetMs ?? Infinity);
-  let after: string | undefined;
+  const chunksPerRead = Math.max(1, Math.ceil(options.batch / CHUNK_SIZE));
+  let after: number | undefined;
   while (matches.length < limit && performance.now() < deadline) {
     signal?.throwIfAborted();
     const range = after === undefined ? null : IDBKeyRange.lowerBound(after, true);
-    const batch = await db.getAll('contacts', range, options.batch);
-    for (const contact of batch) {
+    const batch = await db.getAll('chunks', range, chunksPerRead);
+    for (const contact of batch.flatMap((chunk) => chunk.contacts)) {
       const tier = matchTier(contact, words, queryKey);
       if (tier >= 0) matches.push({ contact, tier });
       if (matches.length >= limit) break;
     }
-    if (batch.length < options.batch) break;
-    after = batch[batch.length - 1]!.id;
+    if (batch.length < chunksPerRead) break;
+    after = batch[batch.length - 1]!.key;
   }
   const collator = new Intl.Collator(undefined, { sensitivity: 'base' });
   return matches

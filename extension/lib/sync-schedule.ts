@@ -15,8 +15,11 @@ type Alarms = Pick<typeof browser.alarms, 'create' | 'get'>;
 export interface SyncScheduleDeps {
   /** One sync round (lib/sync.ts syncDirectory with a proxy client). */
   sync(): Promise<unknown>;
-  /** What the local copy says: last success, last recorded error, contact count. */
-  readStatus(): Promise<Omit<SyncStatus, 'syncing'>>;
+  /**
+   * What the local copy says: last success, last recorded error, contact count. `syncing`: a round runs
+   * in this context now (the count may then come from what is cheap to read rather than be exact).
+   */
+  readStatus(syncing: boolean): Promise<Omit<SyncStatus, 'syncing'>>;
   alarms?: Alarms;
 }
 
@@ -39,7 +42,7 @@ export function createSyncSchedule(deps: SyncScheduleDeps): SyncSchedule {
   let roundError: { code: string; message: string } | null = null;
 
   const status = async (): Promise<SyncStatus> => {
-    const stored = await deps.readStatus().catch(() => ({ lastSyncAt: null, error: null, count: 0 }));
+    const stored = await deps.readStatus(running !== undefined).catch(() => ({ lastSyncAt: null, error: null, count: 0 }));
     return { ...stored, error: roundError ?? stored.error, syncing: running !== undefined };
   };
 

@@ -1,16 +1,19 @@
 import type { Contact } from '../../shared/contact.ts';
 import { createSearchIndex, SearchIndex } from '../../shared/search-index.ts';
 import {
+  applyContactChanges,
   clearDirectory,
+  getSearchIndex,
   photoRange,
   storageError,
   StorageError,
+  writeSearchIndex,
   type DirectoryDb,
   type MetaRecords,
   type PersistedSearchIndex,
   type SyncErrorInfo,
 } from './db.ts';
-import { ProxyError, type ProxyClient } from './proxy-client.ts';
+import { ProxyError, type ChangesPage, type ProxyClient } from './proxy-client.ts';
 
 /**
  * Extension sync (../../shared/design.md, flow 3): pages the proxy's changes feed from the stored cursor
@@ -127,6 +130,8 @@ async function runRound(options: SyncOptions): Promise<SyncReport> {
   // Reading from 0 into an empty store, the round keeps what it wrote, and builds the index from that
   // at the end instead of reading 100,000 contacts back (≈ 1 s in Chromium: design.md's getAll figure).
   let collected: Map<string, Contact> | null = null;
+  // With it, where the round put each contact (id → chunk key): no lookups for ids it wrote itself.
+  let locations: Map<string, number> | null = null;
 
   try {
     signal?.throwIfAborted();
@@ -140,74 +145,94 @@ async function runRound(options: SyncOptions): Promise<SyncReport> {
     }
     if (options.tenantId !== undefined && meta.tenantId !== options.tenantId) await db.put('meta', options.tenantId, 'tenantId');
     indexState = meta.searchIndexCursor !== undefined && meta.searchIndexCursor === cursor && !report.resynced ? 'unloaded' : 'rebuild';
-    if (cursor === '0' && (report.resynced || meta.contacts === 0)) collected = new Map();
+    if (cursor === '0' && (report.resynced || meta.empty)) {
+      collected = new Map();
+      locations = new Map();
+    }
     report.cursor = cursor;
     // Tells a popup opened meanwhile that an index is on its way (see directory-search.ts).
     await db.put('meta', now(), 'syncHeartbeat');
 
-    for (;;) {
-      signal?.throwIfAborted();
-      if (cursor === '0') chainFromZero = true;
-      const page = await client.changes(cursor, { limit: pageLimit, signal });
-      if ('resync' in page) {
-        // A resync answers a cursor older than the proxy's history. A first download carries where it
-        // began in its cursors, so the proxy answers one with a resync only when the download outlived
-        // the proxy's history: start over once in the largest pages, then give up with an error rather
-        // than loop.
-        if (cursor === '0' || (chainFromZero && pageLimit >= MAX_PAGE_LIMIT)) {
-          throw new ProxyError('bad_response', 'The proxy keeps asking to start the directory over. Try again later; if it persists, the proxy needs attention (its change history and its feed disagree).');
+    // The next page is asked for as soon as the current one is known, so that the feed's round trip and
+    // the parsing of its JSON overlap with the current page's commit. Aborted when the round stops.
+    const pipeline = new AbortController();
+    const pageSignal = signal ? AbortSignal.any([signal, pipeline.signal]) : pipeline.signal;
+    const request = (from: string): Promise<ChangesPage> => {
+      const answer = client.changes(from, { limit: pageLimit, signal: pageSignal });
+      answer.catch(() => undefined); // observed now: a prefetch the round never awaits is not unhandled
+      return answer;
+    };
+    let next: Promise<ChangesPage> | null = null;
+    try {
+      for (;;) {
+        signal?.throwIfAborted();
+        if (cursor === '0') chainFromZero = true;
+        const page = await (next ?? request(cursor));
+        next = null;
+        if ('resync' in page) {
+          // A resync answers a cursor older than the proxy's history. A first download carries where it
+          // began in its cursors, so the proxy answers one with a resync only when the download outlived
+          // the proxy's history: start over once in the largest pages, then give up with an error rather
+          // than loop.
+          if (cursor === '0' || (chainFromZero && pageLimit >= MAX_PAGE_LIMIT)) {
+            throw new ProxyError('bad_response', 'The proxy keeps asking to start the directory over. Try again later; if it persists, the proxy needs attention (its change history and its feed disagree).');
+          }
+          if (chainFromZero) pageLimit = MAX_PAGE_LIMIT;
+          await write(db, async (tx) => {
+            await expectCursor(tx, cursor);
+            await Promise.all([tx.objectStore('chunks').clear(), tx.objectStore('photos').clear(), tx.objectStore('searchIndex').clear(), tx.objectStore('meta').put('0', 'cursor'), tx.objectStore('meta').delete('searchIndexCursor')]);
+          });
+          cursor = '0';
+          index = null;
+          indexState = 'rebuild';
+          indexDirty = false;
+          collected = new Map();
+          report.resynced = true;
+          report.cursor = cursor;
+          continue;
         }
-        if (chainFromZero) pageLimit = MAX_PAGE_LIMIT;
+        if (page.more) next = request(page.cursor);
+        const changed = page.upserts.length > 0 || page.deletions.length > 0;
+        if (changed && indexState === 'unloaded') {
+          index = await timed(() => loadIndex(db));
+          indexState = index ? 'loaded' : 'rebuild';
+        }
         await write(db, async (tx) => {
           await expectCursor(tx, cursor);
-          await Promise.all([tx.objectStore('contacts').clear(), tx.objectStore('photos').clear(), tx.objectStore('meta').put('0', 'cursor'), tx.objectStore('meta').delete('searchIndex'), tx.objectStore('meta').delete('searchIndexCursor')]);
+          const photos = tx.objectStore('photos');
+          const requests: Promise<unknown>[] = [applyContactChanges(tx.objectStore('chunks'), page.upserts, page.deletions, locations ?? undefined)];
+          for (const id of page.deletions) requests.push(photos.delete(photoRange(id)));
+          requests.push(tx.objectStore('meta').put(page.cursor, 'cursor'), tx.objectStore('meta').put(now(), 'syncHeartbeat'));
+          // While IndexedDB commits the page, the thread is free: collect it for the index built at the end
+          // (dropped with the round if the commit fails).
+          if (collected) {
+            for (const id of page.deletions) collected.delete(id);
+            for (const contact of page.upserts) collected.set(contact.id, contact);
+          }
+          await Promise.all(requests);
         });
-        cursor = '0';
-        index = null;
-        indexState = 'rebuild';
-        indexDirty = false;
-        collected = new Map();
-        report.resynced = true;
+        // Committed: only now does the in-memory index follow, so it never runs ahead of the store.
+        if (index && changed) {
+          const current = index;
+          await timed(() => applyToIndex(current, page.deletions, page.upserts));
+          indexDirty = true;
+        }
+        cursor = page.cursor;
         report.cursor = cursor;
-        continue;
+        report.pages++;
+        report.upserts += page.upserts.length;
+        report.deletions += page.deletions.length;
+        options.onProgress?.({ pages: report.pages, upserts: report.upserts, deletions: report.deletions, cursor, more: page.more, resynced: report.resynced });
+        if (!page.more) break;
       }
-      const changed = page.upserts.length > 0 || page.deletions.length > 0;
-      if (changed && indexState === 'unloaded') {
-        index = await timed(() => loadIndex(db));
-        indexState = index ? 'loaded' : 'rebuild';
-      }
-      await write(db, async (tx) => {
-        await expectCursor(tx, cursor);
-        const contacts = tx.objectStore('contacts');
-        const photos = tx.objectStore('photos');
-        const requests: Promise<unknown>[] = [];
-        for (const id of page.deletions) requests.push(contacts.delete(id), photos.delete(photoRange(id)));
-        for (const contact of page.upserts) requests.push(contacts.put(contact));
-        requests.push(tx.objectStore('meta').put(page.cursor, 'cursor'), tx.objectStore('meta').put(now(), 'syncHeartbeat'));
-        await Promise.all(requests);
-      });
-      if (collected) {
-        for (const id of page.deletions) collected.delete(id);
-        for (const contact of page.upserts) collected.set(contact.id, contact);
-      }
-      // Committed: only now does the in-memory index follow, so it never runs ahead of the store.
-      if (index && changed) {
-        const current = index;
-        await timed(() => applyToIndex(current, page.deletions, page.upserts));
-        indexDirty = true;
-      }
-      cursor = page.cursor;
-      report.cursor = cursor;
-      report.pages++;
-      report.upserts += page.upserts.length;
-      report.deletions += page.deletions.length;
-      options.onProgress?.({ pages: report.pages, upserts: report.upserts, deletions: report.deletions, cursor, more: page.more, resynced: report.resynced });
-      if (!page.more) break;
+    } finally {
+      pipeline.abort();
     }
 
     if (indexState === 'rebuild' && collected) {
       const built = await timed(() => createSearchIndex(collected!.values(), options.locale === undefined ? {} : { locale: options.locale }));
       collected = null;
+      locations = null;
       report.contacts = built.size;
       await timed(() => saveIndex(db, built, cursor, now));
     } else if (indexState === 'rebuild') {
@@ -273,17 +298,18 @@ function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
   return Boolean(signal?.aborted) && (error === signal?.reason || (error as { name?: string } | null)?.name === 'AbortError');
 }
 
-type MetaSnapshot = Partial<Pick<MetaRecords, 'cursor' | 'tenantId' | 'searchIndexCursor'>> & { contacts: number };
+type MetaSnapshot = Partial<Pick<MetaRecords, 'cursor' | 'tenantId' | 'searchIndexCursor'>> & { empty: boolean };
 
 async function readMeta(db: DirectoryDb): Promise<MetaSnapshot> {
-  const tx = db.transaction(['meta', 'contacts']);
+  const tx = db.transaction(['meta', 'chunks']);
   const meta = tx.objectStore('meta');
-  const [cursor, tenantId, searchIndexCursor, contacts] = await Promise.all([meta.get('cursor'), meta.get('tenantId'), meta.get('searchIndexCursor'), tx.objectStore('contacts').count(), tx.done]);
-  return { cursor: cursor as string | undefined, tenantId: tenantId as string | undefined, searchIndexCursor: searchIndexCursor as string | undefined, contacts };
+  // One key tells empty from not (count() would walk every record).
+  const [cursor, tenantId, searchIndexCursor, firstKey] = await Promise.all([meta.get('cursor'), meta.get('tenantId'), meta.get('searchIndexCursor'), tx.objectStore('chunks').getAllKeys(null, 1), tx.done]);
+  return { cursor: cursor as string | undefined, tenantId: tenantId as string | undefined, searchIndexCursor: searchIndexCursor as string | undefined, empty: firstKey.length === 0 };
 }
 
 type WriteTransaction = ReturnType<typeof writeTransaction>;
-const writeTransaction = (db: DirectoryDb) => db.transaction(['contacts', 'photos', 'meta'], 'readwrite');
+const writeTransaction = (db: DirectoryDb) => db.transaction(['chunks', 'photos', 'meta', 'searchIndex'], 'readwrite');
 
 /**
  * One readwrite transaction over every store: `work` queues its requests, then the transaction commits.
@@ -314,7 +340,7 @@ async function write(db: DirectoryDb, work: (tx: WriteTransaction) => Promise<vo
 
 /** The persisted index, or null when there is none or it cannot be read (it is rebuilt then). */
 async function loadIndex(db: DirectoryDb): Promise<SearchIndex | null> {
-  const stored = (await db.get('meta', 'searchIndex')) as PersistedSearchIndex | undefined;
+  const stored = await getSearchIndex(db);
   if (!stored) return null;
   try {
     return SearchIndex.deserialize(stored.index);
@@ -332,8 +358,7 @@ async function saveIndex(db: DirectoryDb, index: SearchIndex, cursor: string, no
   const record: PersistedSearchIndex = { index: index.serialize(), size: index.size, savedAt: now() };
   await write(db, async (tx) => {
     await expectCursor(tx, cursor);
-    const meta = tx.objectStore('meta');
-    await Promise.all([meta.put(record, 'searchIndex'), meta.put(cursor, 'searchIndexCursor')]);
+    await Promise.all([...writeSearchIndex(tx.objectStore('searchIndex'), record), tx.objectStore('meta').put(cursor, 'searchIndexCursor')]);
   });
 }
 
@@ -349,7 +374,7 @@ export async function rebuildIndex(db: DirectoryDb, options: { locale?: string |
 
 /** Reads every contact and the cursor in one transaction and builds an index of them. */
 export async function buildIndexFromStore(db: DirectoryDb, locale?: string | undefined): Promise<{ index: SearchIndex; cursor: string }> {
-  const tx = db.transaction(['contacts', 'meta']);
-  const [contacts, cursor] = await Promise.all([tx.objectStore('contacts').getAll(), tx.objectStore('meta').get('cursor'), tx.done]);
-  return { index: createSearchIndex(contacts, locale === undefined ? {} : { locale }), cursor: (cursor as string | undefined) ?? '0' };
+  const tx = db.transaction(['chunks', 'meta']);
+  const [chunks, cursor] = await Promise.all([tx.objectStore('chunks').getAll(), tx.objectStore('meta').get('cursor'), tx.done]);
+  return { index: createSearchIndex(chunks.flatMap((chunk) => chunk.contacts), locale === undefined ? {} : { locale }), cursor: (cursor as string | undefined) ?? '0' };
 }

@@ -55,12 +55,15 @@ const storeCounts = () =>
         open.onerror = () => reject(open.error);
         open.onsuccess = () => {
           const db = open.result;
-          const tx = db.transaction(['contacts', 'photos', 'meta']);
+          const tx = db.transaction(['chunks', 'photos', 'meta', 'searchIndex']);
           const counts: Record<string, number> = {};
-          for (const name of ['contacts', 'photos', 'meta']) {
+          for (const name of ['chunks', 'photos', 'meta', 'searchIndex']) {
             const request = tx.objectStore(name).count();
             request.onsuccess = () => (counts[name] = request.result);
           }
+          // Contacts: one byId entry each (lib/db.ts).
+          const contacts = tx.objectStore('chunks').index('byId').count();
+          contacts.onsuccess = () => (counts.contacts = contacts.result);
           tx.oncomplete = () => {
             db.close();
             resolve(counts);
@@ -78,10 +81,12 @@ const storedContact = (id: string) =>
         const open = indexedDB.open('peoplebook');
         open.onerror = () => reject(open.error);
         open.onsuccess = () => {
-          const request = open.result.transaction('contacts').objectStore('contacts').get(key);
+          // lib/db.ts: contacts live in chunks, found by id through the byId index.
+          const request = open.result.transaction('chunks').objectStore('chunks').index('byId').get(key);
           request.onsuccess = () => {
             open.result.close();
-            resolve((request.result as { id: string; displayName: string } | undefined) ?? null);
+            const chunk = request.result as { ids: string[]; contacts: { id: string; displayName: string }[] } | undefined;
+            resolve(chunk?.contacts[chunk.ids.indexOf(key)] ?? null);
           };
           request.onerror = () => reject(request.error);
         };
@@ -381,13 +386,13 @@ describe('Peoplebook extension end to end (Chromium, emulator, proxy)', () => {
       await photoRequested;
       expect((await storeCounts()).contacts).toBeGreaterThan(0);
       expect(value(await ext.send({ type: 'auth/sign-out' }))).toMatchObject({ signedIn: false, account: null });
-      expect(await storeCounts()).toEqual({ contacts: 0, photos: 0, meta: 0 });
+      expect(await storeCounts()).toEqual({ contacts: 0, chunks: 0, photos: 0, meta: 0, searchIndex: 0 });
       // The photo still arrives (the card shows it), but nothing is written back into the emptied copy.
       await expect.poll(() => page.getByTestId('card-photo').getAttribute('data-photo'), { timeout: 10_000 }).toBe('loaded');
     } finally {
       await control(emulator, 'PUT', '/graph/faults', { latencyMs: 0 });
     }
-    expect(await storeCounts()).toEqual({ contacts: 0, photos: 0, meta: 0 });
+    expect(await storeCounts()).toEqual({ contacts: 0, chunks: 0, photos: 0, meta: 0, searchIndex: 0 });
 
     const reopened = await openPopup();
     await reopened.getByTestId('notice-signed-out').waitFor();

@@ -200,7 +200,7 @@ describe('sign-in from the extension (Chromium, offscreen document)', () => {
     await token();
     expect((await msalKeys()).length).toBeGreaterThan(0);
 
-    // A colleague in the cached directory (lib/db.ts: database "peoplebook", store "contacts").
+    // A colleague in the cached directory (lib/db.ts: database "peoplebook", store "chunks").
     const count = () =>
       ext.evaluate(
         () =>
@@ -208,7 +208,7 @@ describe('sign-in from the extension (Chromium, offscreen document)', () => {
             const open = indexedDB.open('peoplebook');
             open.onerror = () => reject(open.error);
             open.onsuccess = () => {
-              const request = open.result.transaction('contacts').objectStore('contacts').count();
+              const request = open.result.transaction('chunks').objectStore('chunks').count();
               request.onsuccess = () => {
                 open.result.close();
                 resolve(request.result);
@@ -221,8 +221,9 @@ describe('sign-in from the extension (Chromium, offscreen document)', () => {
         new Promise<void>((resolve, reject) => {
           const open = indexedDB.open('peoplebook');
           open.onsuccess = () => {
-            const tx = open.result.transaction('contacts', 'readwrite');
-            tx.objectStore('contacts').put({ id: 'c0ffee00-0000-4000-8000-000000000001', displayName: 'Cached Colleague', managerId: null });
+            const tx = open.result.transaction('chunks', 'readwrite');
+            const contact = { id: 'c0ffee00-0000-4000-8000-000000000001', displayName: 'Cached Colleague', managerId: null };
+            tx.objectStore('chunks').put({ contacts: [contact], ids: [contact.id], nameKeys: ['cached colleague'], managerIds: [] });
             tx.oncomplete = () => {
               open.result.close();
               resolve();

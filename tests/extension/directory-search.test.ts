@@ -7,8 +7,8 @@ import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import { emptyContact, type Contact } from '../../shared/contact.ts';
-import { getMeta, getRecent, getSyncState, openDirectoryDb, type DirectoryDb } from '../../extension/lib/db.ts';
-import { openDirectorySearch, scan } from '../../extension/lib/directory-search.ts';
+import { getContacts, getMeta, getRecent, getSearchIndex, getSyncState, openDirectoryDb, putContacts, writeSearchIndex, type DirectoryDb } from '../../extension/lib/db.ts';
+import { nameKeyRange, openDirectorySearch, scan } from '../../extension/lib/directory-search.ts';
 import type { ChangesPage, ProxyClient } from '../../extension/lib/proxy-client.ts';
 import { syncDirectory } from '../../extension/lib/sync.ts';
 
@@ -49,7 +49,7 @@ async function dbWith(contacts: Contact[], options: { index?: boolean } = {}): P
   const db = await openDirectoryDb('peoplebook', { indexedDB: new IDBFactory() });
   await syncDirectory({ db, client: feed([[onePage(contacts, '10')]]) });
   if (options.index === false) {
-    await db.delete('meta', 'searchIndex');
+    await db.clear('searchIndex');
     await db.delete('meta', 'searchIndexCursor');
   }
   return db;
@@ -142,12 +142,12 @@ describe('recent use', () => {
 describe('opening', () => {
   it('with a persisted index: ready at once, size known, no rebuild', async () => {
     const db = await dbWith(PEOPLE);
-    const saved = (await getMeta(db, 'searchIndex'))!.savedAt;
+    const saved = (await getSearchIndex(db))!.savedAt;
     const search = openDirectorySearch(db);
     await search.ready;
     expect(search.source).toBe('index');
     expect(search.size).toBe(PEOPLE.length);
-    expect((await getMeta(db, 'searchIndex'))!.savedAt).toBe(saved);
+    expect((await getSearchIndex(db))!.savedAt).toBe(saved);
     db.close();
   });
 
@@ -166,8 +166,9 @@ describe('opening', () => {
 
   it('an index in a format this version cannot read is rebuilt', async () => {
     const db = await dbWith(PEOPLE);
-    const stored = (await getMeta(db, 'searchIndex'))!;
-    await db.put('meta', { ...stored, index: { ...stored.index, version: 0 as 1 } }, 'searchIndex');
+    const stored = (await getSearchIndex(db))!;
+    const tx = db.transaction('searchIndex', 'readwrite');
+    await Promise.all([...writeSearchIndex(tx.store, { ...stored, index: { ...stored.index, version: 0 as 1 } }), tx.done]);
     const search = openDirectorySearch(db);
     await search.ready;
     expect(search.source).toBe('index');
@@ -179,9 +180,8 @@ describe('opening', () => {
     const db = await dbWith(PEOPLE);
     // The store moved on without the index (a round that died before saving it).
     const jose = byName('José García');
-    await db.delete('contacts', jose.id);
     const newcomer = contact({ displayName: 'Josefine Neu' });
-    await db.put('contacts', newcomer);
+    await putContacts(db, [newcomer], [jose.id]);
     await db.put('meta', '11', 'cursor');
     const search = openDirectorySearch(db);
     await search.ready;
@@ -301,6 +301,67 @@ describe('fallback scan', () => {
     const controller = new AbortController();
     controller.abort();
     await expect(openDirectorySearch(db, { persist: false }).search('jose', { signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    db.close();
+  });
+});
+
+describe('quick answers from the byNameKey range (before the index is read)', () => {
+  // 30 colleagues whose names start with "Mari" in every case and accent, and some who merely mention it.
+  const MARIS: Contact[] = [
+    ...Array.from({ length: 10 }, (_, i) => contact({ displayName: `María ${String.fromCharCode(90 - i)}apata` })),
+    ...Array.from({ length: 10 }, (_, i) => contact({ displayName: `maria ${String.fromCharCode(65 + i)}lvarez` })),
+    ...Array.from({ length: 10 }, (_, i) => contact({ displayName: `MARIANNE Berg ${i}` })),
+    contact({ displayName: 'Anna Marino' }),
+    contact({ displayName: 'Otto Other', jobTitle: 'Marine biologist' }),
+  ];
+  const collator = new Intl.Collator(undefined, { sensitivity: 'base' });
+
+  it('the range answer is the index answer when it fills the page: recent colleagues first, then alphabetical', async () => {
+    const db = await dbWith(MARIS);
+    const recent = new Map([
+      [MARIS[25]!.id, 2_000],
+      [MARIS[3]!.id, 3_000],
+    ]);
+    const quick = await nameKeyRange(db, 'mari', 12, recent, collator, new Map((await getContacts(db, [...recent.keys()])).map((c) => [c.id, c])));
+    const search = openDirectorySearch(db, { persist: false });
+    await search.ready;
+    for (const [id] of [...recent].sort((a, b) => a[1] - b[1])) await search.touch(id);
+    const exact = await search.search('mari', { limit: 12 });
+    expect(quick!.map((c) => c.displayName)).toEqual(exact.map((c) => c.displayName));
+    expect(quick!.slice(0, 2).map((c) => c.id)).toEqual([MARIS[3]!.id, MARIS[25]!.id]);
+    // Plain contacts, as every other read returns them.
+    expect(quick![0]).toStrictEqual(MARIS[3]);
+    db.close();
+  });
+
+  it('no answer when the range cannot be the whole page: too few names, a phone number, nothing to look up', async () => {
+    const db = await dbWith(MARIS);
+    expect(await nameKeyRange(db, 'mari', 31, new Map(), collator)).toBeNull();
+    expect(await nameKeyRange(db, 'anna', 1, new Map(), collator)).toHaveLength(1);
+    expect(await nameKeyRange(db, 'marine', 1, new Map(), collator)).toBeNull(); // only a job title says it
+    expect(await nameKeyRange(db, '425 555', 1, new Map(), collator)).toBeNull();
+    expect(await nameKeyRange(db, '!!', 1, new Map(), collator)).toBeNull();
+    expect(await nameKeyRange(db, 'mari', 0, new Map(), collator)).toBeNull();
+    db.close();
+  });
+
+  it('without an index, a range that fills the page answers without scanning', async () => {
+    const db = await dbWith(MARIS, { index: false });
+    // A scan with no time budget finds nothing: whatever comes back came from the range.
+    const search = openDirectorySearch(db, { persist: false, scanBudgetMs: 0, buildDelayMs: 60_000 });
+    const expected = MARIS.slice(0, 20).map((c) => c.displayName!).sort(collator.compare);
+    expect((await search.search('maria', { limit: 20 })).map((c) => c.displayName)).toEqual(expected);
+    expect(await search.search('marino', { limit: 20 })).toEqual([]); // too few in the range: the (empty) scan
+    search.close();
+    db.close();
+  });
+
+  it('a search right after opening returns what the index returns once read', async () => {
+    const db = await dbWith(MARIS);
+    const search = openDirectorySearch(db, { persist: false });
+    const early = await search.search('mar', { limit: 25 });
+    await search.ready;
+    expect(early.map((c) => c.id)).toEqual((await search.search('mar', { limit: 25 })).map((c) => c.id));
     db.close();
   });
 });

@@ -9,10 +9,10 @@ import { IDBFactory, IDBObjectStore } from 'fake-indexeddb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Directory } from '../../emulator/src/directory/types.ts';
 import type { Emulator } from '../../emulator/src/server.ts';
-import type { Contact } from '../../shared/contact.ts';
-import { clearDirectory, getMeta, getSyncState, openDirectoryDb, putPhoto, type DirectoryDb } from '../../extension/lib/db.ts';
+import { emptyContact, type Contact } from '../../shared/contact.ts';
+import { clearDirectory, countContacts, getAllContacts, getContact, getMeta, getSearchIndex, makeChunk, putContacts, getSyncState, openDirectoryDb, putPhoto, type DirectoryDb } from '../../extension/lib/db.ts';
 import { openDirectorySearch } from '../../extension/lib/directory-search.ts';
-import { createProxyClient, type ProxyClient } from '../../extension/lib/proxy-client.ts';
+import { createProxyClient, ProxyError, type ProxyClient } from '../../extension/lib/proxy-client.ts';
 import { syncDirectory, type SyncProgress } from '../../extension/lib/sync.ts';
 import { startTestEmulator } from '../helpers/emulator.ts';
 import { envTenant, idTokenFor, startTestProxy, type TestProxy } from '../helpers/proxy.ts';
@@ -52,8 +52,11 @@ const freshDb = () => openDirectoryDb('peoplebook', { indexedDB: new IDBFactory(
 const mirror = (from: TestProxy = proxy) => mirrorOf(from.proxy.store, tenantId);
 const mirrorSync = async () => expect(await proxy.proxy.scheduler.runNow(tenantId)).toMatchObject({ outcome: 'ok' });
 
+/** The local copy as contacts; each chunk's arrays for its indexes are checked against its contacts too. */
 async function local(db: DirectoryDb): Promise<Map<string, Contact>> {
-  return new Map((await db.getAll('contacts')).map((c) => [c.id, c]));
+  const chunks = await db.getAll('chunks');
+  for (const chunk of chunks) expect(chunk).toEqual({ ...makeChunk(chunk.contacts), key: chunk.key });
+  return new Map(chunks.flatMap((chunk) => chunk.contacts).map((contact) => [contact.id, contact]));
 }
 
 /** The local copy equals the proxy's mirror: same ids, each contact field for field. */
@@ -89,9 +92,9 @@ describe('first sync', () => {
     expect(report.cursor).toBe(String(await proxy.proxy.store.latestSeq(tenantId)));
     expect(progress.map((p) => p.upserts)).toEqual(progress.map((_, i) => Math.min((i + 1) * 100, expected.size)));
     expect(progress.at(-1)!.more).toBe(false);
-    expect(await getSyncState(db)).toEqual({ cursor: report.cursor, lastSyncAt: 1_234, lastSyncError: null, tenantId, searchIndex: 'current' });
+    expect(await getSyncState(db)).toEqual({ cursor: report.cursor, lastSyncAt: 1_234, lastSyncError: null, tenantId, searchIndex: 'current', indexedContacts: expected.size });
     expect(await getMeta(db, 'syncHeartbeat')).toBeUndefined();
-    expect((await getMeta(db, 'searchIndex'))?.size).toBe(expected.size);
+    expect((await getSearchIndex(db))?.size).toBe(expected.size);
     const employee = directory.getByUpn(emulator.employeeUpn)!;
     expect((await openDirectorySearch(db).search(employee.displayName, { limit: 5 })).map((c) => c.id)).toContain(employee.id);
     db.close();
@@ -99,10 +102,10 @@ describe('first sync', () => {
 
   it('a no-change poll is one page that writes nothing and leaves the index alone', async () => {
     const db = await syncedDb();
-    const before = await getMeta(db, 'searchIndex');
+    const before = await getSearchIndex(db);
     const report = await syncDirectory({ db, client, tenantId, now: () => 99 });
     expect(report).toMatchObject({ pages: 1, upserts: 0, deletions: 0, resynced: false, indexMs: 0, contacts: null });
-    expect((await getMeta(db, 'searchIndex'))?.savedAt).toBe(before?.savedAt);
+    expect((await getSearchIndex(db))?.savedAt).toBe(before?.savedAt);
     expect(await getMeta(db, 'lastSyncAt')).toBe(99);
     db.close();
   });
@@ -125,7 +128,7 @@ describe('changes in the directory', () => {
     const report = await syncDirectory({ db, client, tenantId });
     expect(report).toMatchObject({ pages: 1, upserts: 3, deletions: 1, resynced: false });
     await expectLocalEqualsMirror(db);
-    expect(await db.get('contacts', removed)).toBeUndefined();
+    expect(await getContact(db, removed)).toBeUndefined();
     expect(await db.getAllKeys('photos')).toEqual([]);
     expect((await getSyncState(db)).searchIndex).toBe('current');
 
@@ -139,7 +142,7 @@ describe('changes in the directory', () => {
     // Markup in directory data is stored and returned as the text it is.
     const [found] = await openDirectorySearch(db).search('img src', { limit: 1 });
     expect(found).toMatchObject({ id: markup.id, displayName: '<img src=x onerror=alert(1)>', jobTitle: '"><script>alert(2)</script>' });
-    expect((await db.get('contacts', markup.id))!.displayName).toBe('<img src=x onerror=alert(1)>');
+    expect((await getContact(db, markup.id))!.displayName).toBe('<img src=x onerror=alert(1)>');
     expect(added.id).toBeTruthy();
     db.close();
   });
@@ -173,9 +176,9 @@ describe('resync', () => {
       expect(report).toMatchObject({ resynced: true, upserts: expected.size, deletions: 0, contacts: expected.size });
       expect(progress.every((p) => p.resynced)).toBe(true);
       expect(await db.count('photos')).toBe(0);
-      expect(await db.get('contacts', gone)).toBeUndefined();
+      expect(await getContact(db, gone)).toBeUndefined();
       expect((await getSyncState(db)).searchIndex).toBe('current');
-      expect((await getMeta(db, 'searchIndex'))?.size).toBe(expected.size);
+      expect((await getSearchIndex(db))?.size).toBe(expected.size);
       db.close();
     });
 
@@ -211,7 +214,7 @@ describe('resync', () => {
     const db = await syncedDb();
     const latest = await proxy.proxy.store.latestSeq(tenantId);
     await db.put('meta', String(latest + 1_000), 'cursor');
-    await db.put('contacts', { ...(await db.get('contacts', directory.getByUpn(emulator.employeeUpn)!.id))!, id: 'stale-from-another-database' });
+    await putContacts(db, [{ ...(await getContact(db, directory.getByUpn(emulator.employeeUpn)!.id))!, id: 'stale-from-another-database' }]);
     const report = await syncDirectory({ db, client, tenantId });
     expect(report.resynced).toBe(true);
     await expectLocalEqualsMirror(db);
@@ -239,7 +242,7 @@ describe('interrupted rounds resume where they stopped', () => {
     const first = syncDirectory({ db, client, tenantId, limit: 50, signal: controller.signal, onProgress: () => controller.abort(new DOMException('service worker stopping', 'AbortError')) });
     await expect(first).rejects.toMatchObject({ name: 'AbortError' });
     const afterAbort = await getSyncState(db);
-    expect(await db.count('contacts')).toBe(50);
+    expect(await countContacts(db)).toBe(50);
     expect(afterAbort.cursor).not.toBe('0');
     expect(afterAbort.lastSyncError).toBeNull();
     expect(afterAbort.searchIndex).toBe('none');
@@ -271,6 +274,55 @@ describe('interrupted rounds resume where they stopped', () => {
     expect(await names(db, 'cassius')).toEqual(['Cassius Tertius']);
     for (const { id } of added) directory.remove(id);
     await mirrorSync();
+    db.close();
+  });
+});
+
+describe('pipelining', () => {
+  const people = Array.from({ length: 6 }, (_, i) => ({ ...emptyContact(`p${i}`), displayName: `Person ${i}` }));
+  /** Pages of two from `people`; cursors are the offsets. Records every request and its signal. */
+  function pagedClient(events: string[], signals: AbortSignal[], fail?: (since: string) => Error | null): Pick<ProxyClient, 'changes'> {
+    return {
+      async changes(since, options = {}) {
+        events.push(`request ${since}`);
+        signals.push(options.signal!);
+        const failure = fail?.(since);
+        if (failure) throw failure;
+        const at = Number(since);
+        return { cursor: String(at + 2), more: at + 2 < people.length, upserts: people.slice(at, at + 2), deletions: [] };
+      },
+    };
+  }
+
+  it('asks for the next page before the current one has committed', async () => {
+    const db = await freshDb();
+    const events: string[] = [];
+    await syncDirectory({ db, client: pagedClient(events, []), onProgress: (progress) => events.push(`committed ${progress.cursor}`) });
+    expect(events).toEqual(['request 0', 'request 2', 'committed 2', 'request 4', 'committed 4', 'committed 6']);
+    expect((await local(db)).size).toBe(6);
+    db.close();
+  });
+
+  it('a round stopped after a page cancels the request already made for the next one', async () => {
+    const db = await freshDb();
+    const signals: AbortSignal[] = [];
+    const controller = new AbortController();
+    await expect(syncDirectory({ db, client: pagedClient([], signals), signal: controller.signal, onProgress: () => controller.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(signals).toHaveLength(2);
+    expect(signals[1]!.aborted).toBe(true);
+    expect((await getSyncState(db)).cursor).toBe('2');
+    expect([...(await local(db)).keys()].sort()).toEqual(['p0', 'p1']);
+    db.close();
+  });
+
+  it('a failed request for the next page fails the round after the current page committed', async () => {
+    const db = await freshDb();
+    const refused = new ProxyError('proxy_unreachable', 'down');
+    await expect(syncDirectory({ db, client: pagedClient([], [], (since) => (since === '4' ? refused : null)) })).rejects.toBe(refused);
+    const state = await getSyncState(db);
+    expect(state.cursor).toBe('4');
+    expect(state.lastSyncError).toMatchObject({ code: 'proxy_unreachable' });
+    expect((await local(db)).size).toBe(4);
     db.close();
   });
 });
@@ -335,7 +387,7 @@ describe('failures are recorded and leave the copy as it was', () => {
     const put = IDBObjectStore.prototype.put;
     let calls = 0;
     const spy = vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
-      if (this.name === 'contacts' && ++calls === 2) {
+      if (this.name === 'chunks' && ++calls === 1) {
         const tx = this.transaction as unknown as { _execRequestAsync(request: { operation: () => never; source: unknown }): IDBRequest };
         return tx._execRequestAsync({ operation: () => { throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); }, source: this });
       }
@@ -349,7 +401,7 @@ describe('failures are recorded and leave the copy as it was', () => {
     }
     expect((await getMeta(db, 'lastSyncError'))?.code).toBe('storage_full');
     expect(await getSyncState(db)).toMatchObject({ cursor: state.cursor, searchIndex: 'current' });
-    expect((await db.getAll('contacts')).filter((c) => c.displayName?.startsWith('Quota Victim'))).toEqual([]);
+    expect((await getAllContacts(db)).filter((c) => c.displayName?.startsWith('Quota Victim'))).toEqual([]);
     await syncDirectory({ db, client, tenantId });
     expect(await names(db, 'quota victim')).toEqual(['Quota Victim', 'Quota Victim Two']);
     db.close();
@@ -375,14 +427,14 @@ describe('sign-out', () => {
     await clearDirectory(db);
     release();
     await expect(round).rejects.toMatchObject({ name: 'SyncSupersededError', code: 'sync_superseded' });
-    for (const store of ['contacts', 'photos', 'meta'] as const) expect(await db.count(store), store).toBe(0);
+    for (const store of ['chunks', 'photos', 'meta', 'searchIndex'] as const) expect(await db.count(store), store).toBe(0);
     db.close();
   });
 
   it('clearDirectory empties everything; search finds nobody; the next sign-in syncs from 0', async () => {
     const db = await syncedDb();
     await clearDirectory(db);
-    for (const store of ['contacts', 'photos', 'meta'] as const) expect(await db.count(store)).toBe(0);
+    for (const store of ['chunks', 'photos', 'meta', 'searchIndex'] as const) expect(await db.count(store)).toBe(0);
     const search = openDirectorySearch(db);
     await search.ready;
     expect(await search.search('a')).toEqual([]);

@@ -150,6 +150,38 @@ describe('popup: search box and states', () => {
     expect(rowNames()).toEqual(['Anna Schmidt']);
   });
 
+  it('asks again when the full index is in, keeping the highlighted colleague', async () => {
+    const deps = fakePopupDeps({ contacts: [anna, bob, carol] });
+    let complete!: () => void;
+    deps.searchComplete = () => new Promise<void>((resolve) => (complete = resolve));
+    // Before the index: an approximate answer (Carol missing, Bob second).
+    deps.search.mockImplementationOnce(async () => [anna, bob]);
+    await mount(deps);
+    await search('a');
+    expect(rowNames()).toEqual(['Anna Schmidt', 'Bob Müller']);
+    key(input(), 'ArrowDown');
+    expect(input().getAttribute('aria-activedescendant')).toBe('pb-option-1');
+    deps.search.mockImplementationOnce(async () => [carol, anna, bob]);
+    complete();
+    await flush();
+    await controller!.settled();
+    expect(deps.search).toHaveBeenCalledTimes(2);
+    expect(deps.search.mock.calls[1]![0]).toBe('a');
+    expect(rowNames()).toEqual(['Carol Director', 'Anna Schmidt', 'Bob Müller']);
+    // Bob stays highlighted, now third.
+    expect(input().getAttribute('aria-activedescendant')).toBe('pb-option-2');
+  });
+
+  it('does not search again on the full index when the box is empty', async () => {
+    const deps = fakePopupDeps();
+    let complete!: () => void;
+    deps.searchComplete = () => new Promise<void>((resolve) => (complete = resolve));
+    await mount(deps);
+    complete();
+    await flush();
+    expect(deps.search).not.toHaveBeenCalled();
+  });
+
   it.each([
     ['offline', { online: false }, 'notice-offline', "You're offline. Last synced 1 minute ago."],
     ['signed out', { auth: { configured: true, signedIn: false, account: null } }, 'notice-signed-out', 'Sign in with your work account to search the directory.'],

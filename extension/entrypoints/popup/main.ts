@@ -39,6 +39,7 @@ const proxy = async () => {
 
 const deps: PopupDeps = {
   search: async (query, limit, signal) => (await search()).search(query, { limit, signal }),
+  searchComplete: async () => (await search()).ready,
   getContact: async (id) => getContact(await db(), id),
   listByManager: async (id) => getDirectReports(await db(), id),
   recent: async (limit) => {

@@ -98,6 +98,11 @@ export interface PopupDeps {
    * `signal` aborts when a newer keystroke replaces this query.
    */
   search(query: string, limit: number, signal?: AbortSignal): Promise<readonly Contact[]>;
+  /**
+   * Resolves when `search` answers from the full index (directory-search `ready`). Until then an answer
+   * may come from a quicker, approximate source, so the popup runs the shown query again at that moment.
+   */
+  searchComplete?(): Promise<void>;
   getContact(id: string): Promise<Contact | undefined>;
   /** Contacts whose `managerId` is `managerId`. */
   listByManager(managerId: string): Promise<readonly Contact[]>;

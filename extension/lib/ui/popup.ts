@@ -222,7 +222,9 @@ export function mountPopup(root: HTMLElement, deps: PopupDeps, options: PopupOpt
     replaceChildren(liveCount, '');
   }
 
-  async function runSearch(query: string): Promise<void> {
+  /** `keepActive`: the same query again (better answers arrived): the highlighted colleague stays highlighted. */
+  async function runSearch(query: string, keepActive = false): Promise<void> {
+    const activeId = keepActive && mode === 'results' ? list.items[list.active]?.id : undefined;
     const seq = ++searchSeq;
     clearTimeout(loadingTimer);
     searchAbort?.abort(); // an older scan stops early (directory-search's fallback before the index loads)
@@ -249,6 +251,8 @@ export function mountPopup(root: HTMLElement, deps: PopupDeps, options: PopupOpt
     shownQuery = text;
     const more = results.length >= firstPage && firstPage < limit;
     showItems(results, 'results', more);
+    const stillThere = activeId === undefined ? -1 : results.findIndex((contact) => contact.id === activeId);
+    if (stillThere > 0) setActive(stillThere);
     const count = countText(results.length, more || results.length >= limit);
     replaceChildren(listHeading, results.length > 0 ? count : '');
     listHeading.hidden = results.length === 0;
@@ -261,8 +265,8 @@ export function mountPopup(root: HTMLElement, deps: PopupDeps, options: PopupOpt
     replaceChildren(liveCount, results.length > 0 ? count : 'No results');
   }
 
-  function search(): void {
-    pending = runSearch(input.value);
+  function search(keepActive = false): void {
+    pending = runSearch(input.value, keepActive);
   }
 
   // ---- Card
@@ -436,7 +440,7 @@ export function mountPopup(root: HTMLElement, deps: PopupDeps, options: PopupOpt
     else if (wasSyncing) {
       // Fresh data: load the index the sync saved, then show it.
       await deps.refresh?.().catch(() => undefined);
-      if (!destroyed) search();
+      if (!destroyed) search(true);
     }
   }
 
@@ -480,7 +484,15 @@ export function mountPopup(root: HTMLElement, deps: PopupDeps, options: PopupOpt
   }
 
   const onConnectivity = (): void => renderNotices();
-  input.addEventListener('input', search);
+  const onInput = (): void => search();
+  input.addEventListener('input', onInput);
+  // Answers given before the full index was read may be approximate: ask again once it is.
+  void deps.searchComplete?.().then(
+    () => {
+      if (!destroyed && mode === 'results' && input.value.trim() !== '') search(true);
+    },
+    () => undefined,
+  );
   root.addEventListener('keydown', onKeyDown);
   win?.addEventListener('online', onConnectivity);
   win?.addEventListener('offline', onConnectivity);
@@ -514,7 +526,7 @@ export function mountPopup(root: HTMLElement, deps: PopupDeps, options: PopupOpt
       searchAbort?.abort();
       card?.dispose();
       list.destroy();
-      input.removeEventListener('input', search);
+      input.removeEventListener('input', onInput);
       root.removeEventListener('keydown', onKeyDown);
       win?.removeEventListener('online', onConnectivity);
       win?.removeEventListener('offline', onConnectivity);
