@@ -4,7 +4,7 @@ import type { DirectoryUser } from '../../emulator/src/directory/types.ts';
 import type { Emulator } from '../../emulator/src/server.ts';
 import { EXTENSION_ID } from '../../wxt.config.ts';
 import { control, startTestEmulator } from '../helpers/emulator.ts';
-import { buildExtension, chromiumRedirectUri, completeSignIn, launchExtension, registerSpaRedirect, type Envelope, type ExtensionSession } from '../helpers/extension.ts';
+import { buildExtension, chromiumRedirectUri, completeSignIn, launchExtension, openToolbarPopup, registerSpaRedirect, type Envelope, type ExtensionSession } from '../helpers/extension.ts';
 import { expectedMirrorSize, tenantStatus } from '../helpers/onboarding.ts';
 import { startTestProxy, type TestProxy } from '../helpers/proxy.ts';
 
@@ -280,6 +280,23 @@ describe('Peoplebook extension end to end (Chromium, emulator, proxy)', () => {
       await search(page, query);
       expect(await rowIds(page), query).toContain(jose.id);
     }
+  });
+
+  it('the toolbar popup itself (action.openPopup) opens focused on the search box and finds a colleague', async () => {
+    const real = await openToolbarPopup(ext);
+    // Until its first render the popup may still be loading.
+    for (let attempt = 0; attempt < 100 && !(await real.evaluate<boolean>(`Boolean(document.querySelector('[data-testid="search-input"]'))`)); attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await real.evaluate<string | undefined>('document.activeElement?.dataset.testid')).toBe('search-input');
+    // The live result count is the last thing a search writes (lib/ui/popup.ts runSearch).
+    const names = await real.evaluate<string[]>(`new Promise((resolve) => {
+      const input = document.querySelector('[data-testid="search-input"]');
+      new MutationObserver(() => resolve([...document.querySelectorAll('[data-testid="row-name"]')].map((row) => row.textContent)))
+        .observe(document.querySelector('[data-testid="result-count"]'), { childList: true, characterData: true, subtree: true });
+      input.value = 'jose mull';
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    })`);
+    expect(names[0]).toBe('José Müller');
+    await real.evaluate('window.close()');
   });
 
   it('shows a directory user whose name is an HTML/script payload as text, in the results and on the card, and runs nothing', async () => {

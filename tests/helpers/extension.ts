@@ -186,6 +186,51 @@ export async function launchExtension(options: { spki: string; extensionDir: str
   }
 }
 
+/** The extension's toolbar popup, opened as a user would, reached through CDP. */
+export interface ToolbarPopup {
+  /** Evaluates `expression` in the popup (Runtime.evaluate: awaited, returned by value). */
+  evaluate<T>(expression: string): Promise<T>;
+}
+
+/**
+ * Opens the real toolbar popup with `action.openPopup()` (Chrome 127+: any extension, no gesture
+ * needed), which headless Chromium shows as it would under the toolbar button. Playwright lists no page
+ * for it, so the popup's target is found with CDP `Target.getTargets` and driven through
+ * `Target.attachToTarget` / `Target.sendMessageToTarget` from a page's CDP session.
+ */
+export async function openToolbarPopup(session: ExtensionSession): Promise<ToolbarPopup> {
+  const cdp = await session.context.newCDPSession(session.page);
+  const opened = await session.serviceWorker.evaluate('chrome.action.openPopup().then(() => null, (error) => String(error))');
+  if (opened !== null) throw new Error(`action.openPopup() failed: ${String(opened)}`);
+  const url = `chrome-extension://${session.id}/popup.html`;
+  let targetId: string | undefined;
+  for (let attempt = 0; attempt < 100 && !targetId; attempt++) {
+    const { targetInfos } = await cdp.send('Target.getTargets');
+    targetId = targetInfos.find((target) => target.type === 'page' && target.url === url)?.targetId;
+    if (!targetId) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  if (!targetId) throw new Error('the toolbar popup did not open');
+  const { sessionId } = await cdp.send('Target.attachToTarget', { targetId, flatten: false });
+  type Reply = { id?: number; result?: { result?: { value?: unknown }; exceptionDetails?: { text: string } } };
+  const waiting = new Map<number, (message: Reply) => void>();
+  cdp.on('Target.receivedMessageFromTarget', (event) => {
+    const message = JSON.parse(event.message) as Reply;
+    if (message.id !== undefined) waiting.get(message.id)?.(message);
+  });
+  let next = 0;
+  return {
+    async evaluate<T>(expression: string): Promise<T> {
+      const id = ++next;
+      const answer = new Promise<Reply>((resolve) => waiting.set(id, resolve));
+      await cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method: 'Runtime.evaluate', params: { expression, awaitPromise: true, returnByValue: true } }) });
+      const { result } = await answer;
+      waiting.delete(id);
+      if (result?.exceptionDetails) throw new Error(`in the popup: ${result.exceptionDetails.text}`);
+      return result?.result?.value as T;
+    },
+  };
+}
+
 /**
  * A profile's Default/Preferences in which the user has already allowed the extension (pinned ID) the
  * optional host permissions `origins` (match patterns such as `http://127.0.0.1/*`).
