@@ -294,12 +294,18 @@ export async function getRecent(db: DirectoryDb): Promise<Map<string, number>> {
 /**
  * Records that a colleague was just used (card opened, email copied): search ranks them first within a
  * tier. Read-modify-write in one transaction, so two pages touching at once lose nothing. Keeps the
- * `MAX_RECENT` most recent.
+ * `MAX_RECENT` most recent. Nothing is written into a copy with no cursor (never synced, or signed out:
+ * `clearDirectory`), checked in the same transaction, so a use recorded as the employee signs out is not
+ * left behind for the next one; the map as it stands is returned.
  */
 export async function touchRecent(db: DirectoryDb, id: string, now: () => number = Date.now): Promise<Map<string, number>> {
   const tx = db.transaction('meta', 'readwrite');
-  const stored = (await tx.store.get('recent')) as Map<string, number> | undefined;
+  const [stored, cursor] = await Promise.all([tx.store.get('recent') as Promise<Map<string, number> | undefined>, tx.store.get('cursor')]);
   const recent = new Map(stored ?? []);
+  if (cursor === undefined) {
+    await tx.done;
+    return recent;
+  }
   recent.delete(id);
   recent.set(id, now());
   if (recent.size > MAX_RECENT) {

@@ -280,8 +280,15 @@ describe('meta records', () => {
 });
 
 describe('touchRecent', () => {
-  it('records the last use, most recent wins, and getRecentContacts lists them newest first', async () => {
+  /** A copy that has synced (it has a cursor): uses are recorded only there. */
+  const synced = async () => {
     const db = await open();
+    await setMeta(db, 'cursor', '1');
+    return db;
+  };
+
+  it('records the last use, most recent wins, and getRecentContacts lists them newest first', async () => {
+    const db = await synced();
     await putContacts(db, [person('a', 'Anna'), person('b', 'Bert')]);
     let clock = 1_000;
     const now = () => clock++;
@@ -300,7 +307,7 @@ describe('touchRecent', () => {
   });
 
   it(`keeps the ${MAX_RECENT} most recent`, async () => {
-    const db = await open();
+    const db = await synced();
     for (let i = 0; i < MAX_RECENT + 5; i++) await touchRecent(db, `id${i}`, () => i);
     const recent = await getRecent(db);
     expect(recent.size).toBe(MAX_RECENT);
@@ -310,9 +317,22 @@ describe('touchRecent', () => {
   });
 
   it('loses nothing when two touches race', async () => {
-    const db = await open();
+    const db = await synced();
     await Promise.all(['a', 'b', 'c', 'd'].map((id, i) => touchRecent(db, id, () => i)));
     expect([...(await getRecent(db)).keys()].sort()).toEqual(['a', 'b', 'c', 'd']);
+    db.close();
+  });
+
+  it('records nothing in a copy without a cursor: a use as the employee signs out is not left behind', async () => {
+    const db = await synced();
+    await touchRecent(db, 'a', () => 1);
+    const touching = touchRecent(db, 'b', () => 2);
+    const signingOut = clearDirectory(db);
+    const late = touchRecent(db, 'c', () => 3);
+    await Promise.all([touching, signingOut]);
+    expect([...(await late).keys()]).toEqual([]);
+    expect(await getRecent(db)).toEqual(new Map());
+    expect(await db.count('meta')).toBe(0);
     db.close();
   });
 });
@@ -358,6 +378,7 @@ describe('clearDirectory (sign-out)', () => {
     await setMeta(db, 'cursor', '9');
     await setMeta(db, 'tenantId', 't');
     await touchRecent(db, 'a');
+    expect((await getRecent(db)).has('a')).toBe(true);
     const tx = db.transaction('searchIndex', 'readwrite');
     await Promise.all([...writeSearchIndex(tx.store, { index: createSearchIndex([person('a', 'Anna')]).serialize(), size: 1, savedAt: 1 }), tx.done]);
     await clearDirectory(db);
