@@ -26,11 +26,16 @@ const ACCENT_RANGES: readonly (readonly [number, number])[] = [
   [0x064b, 0x065f], // Arabic harakat
   [0x0670, 0x0670], // Arabic superscript alef
 ];
-const MARK = /\p{M}/gu;
-const dropAccent = (mark: string): string => {
-  const code = mark.codePointAt(0) ?? 0;
-  return ACCENT_RANGES.some(([first, last]) => code >= first && code <= last) ? '' : mark;
-};
+/** The combining marks (`\p{M}`) inside ACCENT_RANGES, as one character class built once. */
+const ACCENT_MARKS = (() => {
+  const isMark = /^\p{M}$/u;
+  const hex = (code: number): string => `\\u${code.toString(16).padStart(4, '0')}`;
+  let members = '';
+  for (const [first, last] of ACCENT_RANGES) {
+    for (let code = first; code <= last; code++) if (isMark.test(String.fromCharCode(code))) members += hex(code);
+  }
+  return new RegExp(`[${members}]`, 'g');
+})();
 
 /** Letters with no canonical decomposition that readers treat as accented forms (rule 4). */
 const LETTERS: Readonly<Record<string, string>> = {
@@ -57,7 +62,7 @@ export function fold(text: string): string {
   return text
     .normalize('NFKD')
     .toLowerCase()
-    .replace(MARK, dropAccent)
+    .replace(ACCENT_MARKS, '')
     .replace(LETTER_PATTERN, (letter) => LETTERS[letter] ?? letter)
     .normalize('NFC');
 }
@@ -118,21 +123,54 @@ export function queryWords(query: string): string[] {
   return words;
 }
 
-function addWords(folded: string, terms: Set<string>): void {
-  for (const match of folded.replace(SPACE_IN_UNSPACED, '$1').matchAll(COMPOUND)) {
-    const compound = match[0];
-    const parts = compound.split(JOINERS);
+/** Where terms go: a `Set<string>`, or anything else with an `add` that ignores repeats. */
+export interface TermSink {
+  add(term: string): unknown;
+}
+
+function addWords(folded: string, terms: TermSink): void {
+  // Only text with an unspaced-script character can have a space to close up.
+  const text = UNSPACED.test(folded) ? folded.replace(SPACE_IN_UNSPACED, '$1') : folded;
+  for (const compound of text.match(COMPOUND) ?? []) {
+    if (!JOINER.test(compound)) {
+      addWord(compound, terms);
+      continue;
+    }
     // "o'brien" is also "obrien", "jean-pierre" also "jeanpierre".
-    if (parts.length > 1 && JOINER.test(compound)) addWord(parts.join(''), terms);
+    const parts = compound.split(JOINERS);
+    addWord(parts.join(''), terms);
     for (const part of parts) addWord(part, terms);
   }
 }
 
-/** The same as `addWords` for lower-case ASCII, the common case, without the Unicode machinery. */
-const ASCII_COMPOUND = /[a-z0-9]+(?:['-][a-z0-9]+)*/g;
-function addAsciiWords(folded: string, terms: Set<string>): void {
-  for (const compound of folded.match(ASCII_COMPOUND) ?? []) {
-    if (compound.includes("'") || compound.includes('-')) {
+/** 0-9 and a-z: the word characters of lower-case ASCII. */
+const isAsciiWordChar = (code: number): boolean => (code >= 97 && code <= 122) || (code >= 48 && code <= 57);
+
+/**
+ * The same as `addWords` for lower-case ASCII, the common case, as a scan without regular expressions:
+ * a compound is a run of word characters, continued by an apostrophe or hyphen followed by another run
+ * (what `[a-z0-9]+(?:['-][a-z0-9]+)*` matches).
+ */
+function addAsciiWords(folded: string, terms: TermSink): void {
+  const length = folded.length;
+  let i = 0;
+  while (i < length) {
+    if (!isAsciiWordChar(folded.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let joined = false;
+    for (;;) {
+      do i++;
+      while (i < length && isAsciiWordChar(folded.charCodeAt(i)));
+      const next = folded.charCodeAt(i);
+      if ((next !== 0x27 && next !== 0x2d) || !isAsciiWordChar(folded.charCodeAt(i + 1))) break;
+      joined = true;
+      i++;
+    }
+    const compound = folded.slice(start, i);
+    if (joined) {
       const parts = compound.split(/['-]/);
       terms.add(clip(parts.join('')));
       for (const part of parts) terms.add(clip(part));
@@ -140,7 +178,7 @@ function addAsciiWords(folded: string, terms: Set<string>): void {
   }
 }
 
-function addWord(word: string, terms: Set<string>): void {
+function addWord(word: string, terms: TermSink): void {
   if (!UNSPACED.test(word)) {
     terms.add(clip(word));
     return;
@@ -162,14 +200,19 @@ function addWord(word: string, terms: Set<string>): void {
  * A query word matches the field when it is a prefix of one of these terms.
  */
 export function indexTerms(text: string, into: Set<string> = new Set()): Set<string> {
+  addIndexTerms(text, into);
+  return into;
+}
+
+/** `indexTerms` into any sink (the same terms, possibly some more than once). */
+export function addIndexTerms(text: string, into: TermSink): void {
   if (ASCII.test(text)) {
     addAsciiWords(text.toLowerCase(), into);
-    return into;
+    return;
   }
   addWords(fold(text), into);
   const transliterated = foldTransliterated(text);
   if (transliterated !== null) addWords(transliterated, into);
-  return into;
 }
 
 /**
@@ -181,7 +224,8 @@ export function indexTerms(text: string, into: Set<string> = new Set()): Set<str
 export function nameKey(text: string): string {
   if (ASCII.test(text)) return (text.toLowerCase().match(/[a-z0-9]+/g) ?? []).join(' ');
   const words: string[] = [];
-  for (const match of fold(text).replace(SPACE_IN_UNSPACED, '$1').matchAll(COMPOUND)) words.push(...match[0].split(JOINERS));
+  const folded = fold(text);
+  for (const compound of (UNSPACED.test(folded) ? folded.replace(SPACE_IN_UNSPACED, '$1') : folded).match(COMPOUND) ?? []) words.push(...compound.split(JOINERS));
   return words.join(' ');
 }
 
@@ -216,26 +260,45 @@ const EXTENSION = /\s*(?:x|ext\.?|extension|;ext=|#).*$/i;
  * every suffix of every number in the index, for little gain.
  */
 export function phoneTerms(phone: string): string[] {
-  const dialled = phone.normalize('NFKC').replace(EXTENSION, '');
-  let digits = dialled.replace(/[^0-9]/g, '');
-  if (digits.length === 0) return [];
-  const terms = new Set([digits]);
+  const terms = new Set<string>();
+  addPhoneDigits(phone, terms, false);
+  return [...terms].map(clip);
+}
+
+/** `phoneTerms` into any sink. */
+export function addPhoneTerms(phone: string, into: TermSink): void {
+  addPhoneDigits(phone, into, true);
+}
+
+/** The digit strings of `phoneTerms`, in its order, none empty; cut to MAX_TERM_LENGTH when `clipped`. */
+function addPhoneDigits(phone: string, into: TermSink, clipped: boolean): void {
+  // NFKC leaves ASCII as it is, and EXTENSION needs an x, e, ; or #.
+  const dialled = ASCII.test(phone) ? (MAY_HAVE_EXTENSION.test(phone) ? phone.replace(EXTENSION, '') : phone) : phone.normalize('NFKC').replace(EXTENSION, '');
+  let digits = dialled.replace(NOT_DIGITS, '');
+  if (digits.length === 0) return;
+  addDigits(digits, into, clipped);
   const trimmed = dialled.trimStart();
-  const international = trimmed.startsWith('+') || trimmed.startsWith('00');
-  if (international) {
-    if (!trimmed.startsWith('+')) digits = digits.slice(2);
-    terms.add(digits);
-    const code = digits.slice(0, callingCodeLength(digits));
-    const national = digits.slice(code.length);
+  const plus = trimmed.startsWith('+');
+  if (plus || trimmed.startsWith('00')) {
+    if (!plus) digits = digits.slice(2);
+    addDigits(digits, into, clipped);
+    const codeLength = callingCodeLength(digits);
+    const national = digits.slice(codeLength);
     if (national) {
-      terms.add(national);
-      if (code !== '1' && !national.startsWith('0')) terms.add(`0${national}`);
+      addDigits(national, into, clipped);
+      if ((codeLength !== 1 || digits[0] !== '1') && national[0] !== '0') addDigits(`0${national}`, into, clipped);
     }
   } else {
-    const national = digits.replace(/^0+/, '');
-    if (national) terms.add(national);
+    const national = digits.replace(LEADING_ZEROS, '');
+    if (national) addDigits(national, into, clipped);
   }
-  return [...terms].filter((term) => term.length > 0).map(clip);
+}
+const NOT_DIGITS = /[^0-9]/g;
+const LEADING_ZEROS = /^0+/;
+const MAY_HAVE_EXTENSION = /[xe;#]/i;
+
+function addDigits(digits: string, into: TermSink, clipped: boolean): void {
+  if (digits.length > 0) into.add(clipped ? clip(digits) : digits);
 }
 
 /** A query made only of digits and the punctuation phone numbers are written with. */

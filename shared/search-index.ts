@@ -1,8 +1,8 @@
 import { ByteBuffer, compareBytes, decodeCesu8, encodeCesu8, startsWithBytes } from './cesu8.ts';
 import type { Contact } from './contact.ts';
 import { displayNameOf } from './display-name.ts';
-import { indexTerms, MAX_TERM_LENGTH, nameKey, phoneQuery, phoneTerms, queryWords } from './normalize.ts';
-import { IntBuffer, TermLists, TopK } from './search-structures.ts';
+import { addIndexTerms, addPhoneTerms, MAX_TERM_LENGTH, nameKey, phoneQuery, queryWords, type TermSink } from './normalize.ts';
+import { encodeAll, IntBuffer, sortByBytes, TermLists, TermTable, TopK } from './search-structures.ts';
 
 /**
  * The popup's search over the cached directory (../shared/design.md, flow 4 "Lookup"; issue 4 item 4).
@@ -30,6 +30,16 @@ import { IntBuffer, TermLists, TopK } from './search-structures.ts';
  * `update` and `remove` cost O(terms of the record · log n). When the delta holds more than 1/8 of the
  * base (at least 2,048 changes) it is merged into a new base in one linear pass, so updates stay
  * amortised O(record).
+ *
+ * Building from nothing (`createSearchIndex`, `SearchIndex.create`, `addAll` on an empty index, or a
+ * `SearchIndexBuilder` fed one sync page at a time) skips the delta. `add` folds each contact as it comes
+ * and keeps only numbers: every distinct term once, as bytes in a hash table on typed arrays (terms of
+ * values many contacts share, such as a department, an office or a mail domain, are worked out once),
+ * and per contact a list of `term << 2 | mask`. `finish` then sorts in one go — documents with the
+ * collator (after a radix sort of their name keys has put them nearly in order), ids and terms by a
+ * radix sort of their bytes — and lays the postings out with a counting sort, visiting documents in
+ * order so each term's postings come out in document order. The base is the same, byte for byte, as
+ * the one the delta path reaches for the same contacts (the merge keeps postings in document order too).
  *
  * Terms and names are stored in CESU-8 (./cesu8.ts), whose byte order is JavaScript's string order.
  * Nothing in the index is ever interpreted: text goes in as bytes and ids come out.
@@ -74,7 +84,7 @@ export interface SerializedSearchIndex {
   postings: Int32Array;
 }
 
-export type SearchIndexErrorCode = 'invalidSerializedIndex' | 'invalidContact';
+export type SearchIndexErrorCode = 'invalidSerializedIndex' | 'invalidContact' | 'builderFinished';
 
 export class SearchIndexError extends Error {
   override name = 'SearchIndexError';
@@ -106,25 +116,13 @@ interface DeltaDoc {
   alpha: number;
 }
 
-const emptyBase = (): Base => ({
-  docs: 0,
-  ids: '',
-  idEnd: new Int32Array(0),
-  byId: new Int32Array(0),
-  names: new Uint8Array(0),
-  nameEnd: new Int32Array(0),
-  keys: new Uint8Array(0),
-  keyEnd: new Int32Array(0),
-  terms: new Uint8Array(0),
-  termEnd: new Int32Array(0),
-  postingEnd: new Int32Array(0),
-  postings: new Int32Array(0),
-});
-
 /** Builds an index of `contacts` (any iterable: an array, a generator over IndexedDB pages). */
 export function createSearchIndex(contacts: Iterable<Contact> = [], options: { locale?: string } = {}): SearchIndex {
   return SearchIndex.create(contacts, options);
 }
+
+/** Wraps a freshly built base (SearchIndex's constructor is private; set in its static block). */
+let indexOfBase: (base: Base, locale: string | undefined) => SearchIndex;
 
 export class SearchIndex {
   #base: Base;
@@ -158,11 +156,15 @@ export class SearchIndex {
     this.#candidates = new Int32Array(slots);
   }
 
+  static {
+    indexOfBase = (base, locale) => new SearchIndex(base, locale);
+  }
+
   /** See `createSearchIndex`. */
   static create(contacts: Iterable<Contact> = [], options: { locale?: string } = {}): SearchIndex {
-    const index = new SearchIndex(emptyBase(), options.locale);
-    index.addAll(contacts);
-    return index;
+    const builder = new SearchIndexBuilder(options);
+    builder.add(contacts);
+    return builder.finish();
   }
 
   /** Wraps a serialized index: checks its shape, copies and re-normalises nothing. */
@@ -204,8 +206,19 @@ export class SearchIndex {
     return removed;
   }
 
-  /** Adds (or replaces) many contacts: the bulk path, sorting the new terms once at the end. */
+  /**
+   * Adds (or replaces) many contacts: the bulk path. An index with nothing in it is built in one pass
+   * (SearchIndexBuilder); otherwise the contacts go to the delta, which sorts the new terms once at the end.
+   */
   addAll(contacts: Iterable<Contact>): void {
+    if (this.#base.docs === 0 && this.#delta.length === 0) {
+      const builder = new SearchIndexBuilder({ locale: this.locale });
+      builder.add(contacts);
+      this.#base = builtBase(builder);
+      this.#size = this.#base.docs;
+      this.#resizeScratch(this.#base.docs + 64, true);
+      return;
+    }
     this.#deltaTerms.startBulk();
     for (const contact of contacts) {
       checkContact(contact);
@@ -479,6 +492,8 @@ export class SearchIndex {
           const doc = renumber[posting >>> 2]!;
           if (doc >= 0) postings.push((doc << 2) | (posting & 3));
         }
+        // Postings of a term go in document order (the builder's layout): the delta's come newest first.
+        postings.sortFrom(before);
       }
       if (postings.length > before) {
         if (order <= 0) terms.pushBytes(base.terms, termStart, base.termEnd[t]!);
@@ -605,34 +620,314 @@ export class SearchIndex {
   }
 }
 
+/** The base a builder lays out (for `addAll` on an empty index; set in SearchIndexBuilder's static block). */
+let builtBase: (builder: SearchIndexBuilder) => Base;
+
+/**
+ * Builds an index from nothing, fed in batches: `add` extracts each contact's terms as it arrives (so a
+ * sync can feed it one page at a time between IndexedDB reads), `finish` sorts and lays out the base once.
+ * The result is the same index, byte for byte, as adding the same contacts one by one and compacting.
+ * A builder is used once: after `finish` it throws `builderFinished`.
+ */
+export class SearchIndexBuilder {
+  readonly #locale: string | undefined;
+  readonly #collator: Intl.Collator;
+  /** What has been added; null once finished (so a spent builder holds on to nothing). */
+  #state: BuilderState | null = {
+    terms: new ContactTermTable(),
+    slotOf: new Map(),
+    ids: [],
+    names: [],
+    keyBytes: new ByteBuffer(1 << 16),
+    keyOffsets: new IntBuffer(1 << 12),
+    entryOffsets: new IntBuffer(1 << 12),
+  };
+
+  constructor(options: { locale?: string } = {}) {
+    this.#locale = options.locale;
+    this.#collator = new Intl.Collator(options.locale, { sensitivity: 'base' });
+    this.#state!.keyOffsets.push(0);
+    this.#state!.entryOffsets.push(0);
+  }
+
+  static {
+    builtBase = (builder) => builder.#build();
+  }
+
+  /** Number of contacts added and not removed (a contact added twice counts once); 0 once finished. */
+  get size(): number {
+    return this.#state?.slotOf.size ?? 0;
+  }
+
+  /** Adds contacts; one with the id of an earlier one replaces it. */
+  add(contacts: Iterable<Contact>): void {
+    const { terms, slotOf, ids, names, keyBytes, keyOffsets, entryOffsets } = this.#check();
+    for (const contact of contacts) {
+      checkContact(contact);
+      const name = sortName(contact);
+      const key = nameKey(name);
+      // A field that is not text throws here, before anything of the contact is kept.
+      terms.startDocument();
+      collectTerms(contact, terms);
+      const slot = ids.length;
+      ids.push(contact.id);
+      names.push(name);
+      keyBytes.pushString(key);
+      keyOffsets.push(keyBytes.length);
+      entryOffsets.push(terms.endDocument());
+      slotOf.set(contact.id, slot);
+    }
+  }
+
+  /** Removes the contact with this id; false when there was none. */
+  remove(id: string): boolean {
+    return this.#check().slotOf.delete(id);
+  }
+
+  /** The index of the contacts added. The builder is spent afterwards. */
+  finish(): SearchIndex {
+    return indexOfBase(this.#build(), this.#locale);
+  }
+
+  #check(): BuilderState {
+    if (!this.#state) throw new SearchIndexError('builderFinished', 'This SearchIndexBuilder has finished; start a new one.');
+    return this.#state;
+  }
+
+  #build(): Base {
+    const { terms: table, slotOf, ids, names, keyBytes, keyOffsets, entryOffsets } = this.#check();
+    this.#state = null;
+    const keys: ByteStrings = { bytes: keyBytes.view(), offsets: keyOffsets.view() };
+    const order = alphabetical(Int32Array.from(slotOf.values()), keys, names, ids, this.#collator);
+    const docs = order.length;
+    const idsInOrder = new Array<string>(docs);
+    const namesInOrder = new Array<string>(docs);
+    for (let doc = 0; doc < docs; doc++) {
+      idsInOrder[doc] = ids[order[doc]!]!;
+      namesInOrder[doc] = names[order[doc]!]!;
+    }
+    const nameColumn = encodeAll(namesInOrder);
+    const keyEnd = new Int32Array(docs);
+    const keyColumn = gather(keys, order, keyEnd);
+    const terms = termColumns(table, entryOffsets.view(), order);
+    return {
+      docs,
+      ids: idsInOrder.join(''),
+      idEnd: stringEnds(idsInOrder),
+      byId: byId(idsInOrder),
+      names: nameColumn.bytes,
+      nameEnd: nameColumn.offsets.slice(1),
+      keys: keyColumn,
+      keyEnd,
+      ...terms,
+    };
+  }
+}
+
+/**
+ * A builder's contacts so far. A *slot* is one contact added; one replaced or removed keeps its slot,
+ * unreferenced by `slotOf`. Per slot: id, sort name, name key in CESU-8 (slot s at
+ * `keyBytes[keyOffsets[s], keyOffsets[s + 1])`), and where its entries in the term table end.
+ */
+interface BuilderState {
+  terms: ContactTermTable;
+  /** Live contacts: id → slot. */
+  slotOf: Map<string, number>;
+  ids: string[];
+  names: string[];
+  keyBytes: ByteBuffer;
+  keyOffsets: IntBuffer;
+  entryOffsets: IntBuffer;
+}
+
+// ---- the builder's layout, in small functions V8 optimises early (a build runs each loop once) ----
+
+/** Byte strings: string i is bytes[offsets[i], offsets[i + 1]). */
+interface ByteStrings {
+  bytes: Uint8Array;
+  offsets: Int32Array;
+}
+
+/**
+ * The slots in alphabetical order: collator on the names, then id. A radix sort on the name keys (case
+ * and accents folded) first puts them nearly in that order, so the collator's sort finds long runs and
+ * makes few calls.
+ */
+function alphabetical(slots: Int32Array, keys: ByteStrings, names: readonly string[], ids: readonly string[], collator: Intl.Collator): Int32Array {
+  sortByBytes(keys.bytes, keys.offsets, slots);
+  const compare = collator.compare;
+  return Int32Array.from(Array.from(slots).sort((a, b) => compare(names[a]!, names[b]!) || compareStrings(ids[a]!, ids[b]!)));
+}
+
+/** The strings `order` lists, one after the other; `ends[i]` is set to where the i-th ends. */
+function gather({ bytes, offsets }: ByteStrings, order: Int32Array, ends: Int32Array): Uint8Array {
+  let length = 0;
+  for (let i = 0; i < order.length; i++) length += offsets[order[i]! + 1]! - offsets[order[i]!]!;
+  const gathered = new Uint8Array(length);
+  let n = 0;
+  for (let i = 0; i < order.length; i++) {
+    for (let b = offsets[order[i]!]!, end = offsets[order[i]! + 1]!; b < end; b++) gathered[n++] = bytes[b]!;
+    ends[i] = n;
+  }
+  return gathered;
+}
+
+/** Where each string ends in their concatenation. */
+function stringEnds(strings: readonly string[]): Int32Array {
+  const ends = new Int32Array(strings.length);
+  let length = 0;
+  for (let i = 0; i < strings.length; i++) ends[i] = length += strings[i]!.length;
+  return ends;
+}
+
+/** Document numbers ordered by id (code-unit order, by a radix sort of the ids' bytes). */
+function byId(idsInOrder: readonly string[]): Int32Array {
+  const { bytes, offsets } = encodeAll(idsInOrder);
+  const docs = new Int32Array(idsInOrder.length);
+  for (let doc = 0; doc < docs.length; doc++) docs[doc] = doc;
+  sortByBytes(bytes, offsets, docs);
+  return docs;
+}
+
+/**
+ * The sorted table of the terms documents have, and their postings by counting sort: documents are
+ * visited in order, so each term's postings come out in document order.
+ */
+function termColumns(table: TermTable, entryOffsets: Int32Array, order: Int32Array): Pick<Base, 'terms' | 'termEnd' | 'postingEnd' | 'postings'> {
+  const counts = new Int32Array(table.strings.size);
+  const postingCount = countTerms(table, entryOffsets, order, counts);
+  let live = 0;
+  for (let t = 0; t < counts.length; t++) if (counts[t]! > 0) live++;
+  const sorted = new Int32Array(live);
+  live = 0;
+  for (let t = 0; t < counts.length; t++) if (counts[t]! > 0) sorted[live++] = t;
+  const termEnd = new Int32Array(live);
+  const { bytes: termBytes, offsets: termOffsets } = table.strings;
+  sortByBytes(termBytes, termOffsets, sorted, termEnd); // termEnd is free until filled below
+  const terms = gather({ bytes: termBytes, offsets: termOffsets }, sorted, termEnd);
+  // Each term's first posting; then counts[t] serves as term t's next free place.
+  const postingEnd = new Int32Array(live);
+  let postingStart = 0;
+  for (let i = 0; i < live; i++) {
+    const t = sorted[i]!;
+    const count = counts[t]!;
+    counts[t] = postingStart;
+    postingStart += count;
+    postingEnd[i] = postingStart;
+  }
+  const postings = new Int32Array(postingCount);
+  layPostings(table, entryOffsets, order, counts, postings);
+  return { terms, termEnd, postingEnd, postings };
+}
+
+/** Counts each term's postings among the documents in `order`; returns them all. */
+function countTerms(table: TermTable, entryOffsets: Int32Array, order: Int32Array, counts: Int32Array): number {
+  let total = 0;
+  for (let doc = 0; doc < order.length; doc++) {
+    const slot = order[doc]!;
+    const start = entryOffsets[slot]!;
+    const end = entryOffsets[slot + 1]!;
+    for (let e = start; e < end; e++) counts[table.entry(e) >>> 2]!++;
+    total += end - start;
+  }
+  return total;
+}
+
+function layPostings(table: TermTable, entryOffsets: Int32Array, order: Int32Array, next: Int32Array, postings: Int32Array): void {
+  for (let doc = 0; doc < order.length; doc++) {
+    const slot = order[doc]!;
+    for (let e = entryOffsets[slot]!, end = entryOffsets[slot + 1]!; e < end; e++) {
+      const entry = table.entry(e);
+      postings[next[entry >>> 2]!++] = (doc << 2) | (entry & 3);
+    }
+  }
+}
+
 // ---- contacts to terms ----
 
 /** The name a contact is listed and sorted under (`displayNameOf`). */
 export const sortName = displayNameOf;
 
-const NAME_FIELDS = ['displayName', 'givenName', 'surname'] as const;
-const OTHER_FIELDS = ['mail', 'userPrincipalName', 'jobTitle', 'department', 'officeLocation'] as const;
 
 /** Each term of a contact, with the kinds of field it occurs in (1 = a name field, 2 = another field). */
 export function contactTerms(contact: Contact): Map<string, number> {
-  const names = new Set<string>();
-  const others = new Set<string>();
-  for (const field of NAME_FIELDS) {
-    const value = contact[field];
-    if (value) indexTerms(value, names);
+  const sink = new TermMasks();
+  collectTerms(contact, sink);
+  return sink.terms;
+}
+
+/**
+ * Receives a contact's terms: `mask` says which kind of field they come from, `named` whether a name
+ * field gave any. `addText` adds a field's `indexTerms`; `shared` marks values many contacts have
+ * (given names, titles, departments, offices), which a sink may remember the terms of.
+ */
+interface FieldTermSink extends TermSink {
+  mask: number;
+  named: boolean;
+  addText(text: string, shared: boolean): void;
+}
+
+/** Name fields first (the display name alone when they give no term), then the other fields and phones. */
+function collectTerms(contact: Contact, sink: FieldTermSink): void {
+  sink.mask = NAME;
+  sink.named = false;
+  const { displayName, givenName, surname, mail, userPrincipalName, jobTitle, department, officeLocation, mobilePhone } = contact;
+  if (displayName) sink.addText(displayName, false);
+  if (givenName) sink.addText(givenName, true);
+  if (surname) sink.addText(surname, true);
+  if (!sink.named) sink.addText(sortName(contact), false);
+  sink.mask = OTHER;
+  if (mail) sink.addText(mail, false);
+  // The UPN is often the mail address: the same terms again.
+  if (userPrincipalName && userPrincipalName !== mail) sink.addText(userPrincipalName, false);
+  if (jobTitle) sink.addText(jobTitle, true);
+  if (department) sink.addText(department, true);
+  if (officeLocation) sink.addText(officeLocation, true);
+  for (const phone of contact.businessPhones ?? []) if (phone) addPhoneTerms(phone, sink);
+  if (mobilePhone) addPhoneTerms(mobilePhone, sink);
+}
+
+class TermMasks implements FieldTermSink {
+  mask = NAME;
+  named = false;
+  readonly terms = new Map<string, number>();
+  add(term: string): void {
+    this.terms.set(term, (this.terms.get(term) ?? 0) | this.mask);
+    if (this.mask === NAME) this.named = true;
   }
-  if (names.size === 0) indexTerms(sortName(contact), names);
-  for (const field of OTHER_FIELDS) {
-    const value = contact[field];
-    if (value) indexTerms(value, others);
+  addText(text: string): void {
+    addIndexTerms(text, this);
   }
-  for (const phone of [...(contact.businessPhones ?? []), contact.mobilePhone]) {
-    if (phone) for (const term of phoneTerms(phone)) others.add(term);
+}
+
+/** Most shared field values whose terms the builder remembers (beyond, values are folded every time). */
+const MAX_REMEMBERED_VALUES = 50_000;
+
+/** The builder's term table, remembering the term numbers of shared values (a department is folded once). */
+class ContactTermTable extends TermTable implements FieldTermSink {
+  readonly #remembered = new Map<string, number[]>();
+  addText(text: string, shared: boolean): void {
+    if (!shared) {
+      // "@" only ever separates words, so an address's terms are its local part's and its domain's;
+      // the domain is shared.
+      const at = text.lastIndexOf('@');
+      if (at < 0) addIndexTerms(text, this);
+      else {
+        addIndexTerms(text.slice(0, at), this);
+        this.addText(text.slice(at + 1), true);
+      }
+      return;
+    }
+    const numbers = this.#remembered.get(text);
+    if (numbers) {
+      for (const number of numbers) this.addNumber(number);
+      return;
+    }
+    this.startRecording();
+    addIndexTerms(text, this);
+    const recorded = this.stopRecording();
+    if (this.#remembered.size < MAX_REMEMBERED_VALUES) this.#remembered.set(text, recorded);
   }
-  const terms = new Map<string, number>();
-  for (const term of names) terms.set(term, NAME);
-  for (const term of others) terms.set(term, (terms.get(term) ?? 0) | OTHER);
-  return terms;
 }
 
 function checkContact(contact: Contact): void {
