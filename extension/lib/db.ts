@@ -395,7 +395,11 @@ export async function applyContactChanges(store: ChunkStore<'readwrite'>, upsert
   const writes: Promise<unknown>[] = [];
   [...touched.keys()].forEach((key, i) => {
     const chunk = chunks[i];
-    if (!chunk) return;
+    if (!chunk) {
+      // Not where it was said to be (a stale location): an upsert is stored anew, a deletion is done.
+      for (const id of touched.get(key)!) if (latest.has(id)) fresh.push(latest.get(id)!);
+      return;
+    }
     const contacts = chunk.contacts.flatMap((contact) => (removed.has(contact.id) ? [] : [latest.get(contact.id) ?? contact]));
     for (const id of touched.get(key)!) if (removed.has(id)) locations?.delete(id);
     writes.push(contacts.length === 0 ? store.delete(key) : store.put(makeChunk(contacts, key)));

@@ -186,6 +186,14 @@ describe('contacts in chunks', () => {
     db.close();
   });
 
+  it('a location that is no longer right (its chunk gone) stores the upsert anew rather than lose it', async () => {
+    const db = await open();
+    const tx = db.transaction('chunks', 'readwrite');
+    await Promise.all([applyContactChanges(tx.store, [person('a', 'Anna')], [], new Map([['a', 999]])), tx.done]);
+    expect(await getAllContacts(db)).toEqual([person('a', 'Anna')]);
+    db.close();
+  });
+
   it('the same id twice in one page keeps the last; an id already stored is never stored twice', async () => {
     const db = await open();
     await putContacts(db, [person('a', 'Anna'), person('a', 'Anna Zwei')]);

@@ -315,6 +315,28 @@ describe('pipelining', () => {
     db.close();
   });
 
+  it('a first download sent back to 0 half-way (resync) ends with every contact, none lost to the pages before', async () => {
+    const db = await freshDb();
+    let resynced = false;
+    const client: Pick<ProxyClient, 'changes'> = {
+      async changes(since, options = {}) {
+        if (since === '2' && !resynced) {
+          resynced = true;
+          return { resync: true };
+        }
+        const at = Number(since);
+        const size = options.limit ?? 2;
+        const next = Math.min(people.length, at + (resynced ? size : 2));
+        return { cursor: String(next), more: next < people.length, upserts: people.slice(at, next), deletions: [] };
+      },
+    };
+    const report = await syncDirectory({ db, client, limit: 2 });
+    expect(report.resynced).toBe(true);
+    expect([...(await local(db)).keys()].sort()).toEqual(people.map((p) => p.id));
+    expect(await names(db, 'person')).toHaveLength(people.length);
+    db.close();
+  });
+
   it('a failed request for the next page fails the round after the current page committed', async () => {
     const db = await freshDb();
     const refused = new ProxyError('proxy_unreachable', 'down');
