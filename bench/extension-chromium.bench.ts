@@ -413,11 +413,12 @@ const bench: Bench = async () => {
     }
     const [cold, ...warm] = opens;
     const warmRows = warm.map((open) => open.firstRowAt);
+    const worst = warm.reduce((a, b) => (b.firstRowAt > a.firstRowAt ? b : a));
     const median = (of: (open: (typeof opens)[number]) => number) => percentile(warm.map(of), 50).toFixed(0);
     results.push(
       { name: `popup open → first results, ${USERS.toLocaleString('en')} cached (median of ${warm.length} opens)`, value: percentile(warmRows, 50), unit: 'ms', target: { op: '<=', value: 100 }, note: `popup.html in a tab: navigation start → first result row of a query typed as soon as the box exists (median: typed at ${median((o) => o.typedAt)} ms; answered from the byNameKey range read ${median((o) => o.rangeRead[0])}–${median((o) => o.rangeRead[1])} ms; the search index read after it, ${median((o) => o.indexRead[0])}–${median((o) => o.indexRead[1])} ms; next frame at ${median((o) => o.frameAt)} ms)` },
-      { name: 'popup open → first results, worst of those opens', value: Math.max(...warmRows), unit: 'ms', target: { op: '<=', value: 100 } },
-      { name: 'popup open → first results, first open after the sync (cold)', value: cold!.firstRowAt, unit: 'ms', target: { op: '<=', value: 100 }, note: `range read ${cold!.rangeRead[0].toFixed(0)}–${cold!.rangeRead[1].toFixed(0)} ms; index read ${cold!.indexRead[0].toFixed(0)}–${cold!.indexRead[1].toFixed(0)} ms; next frame at ${cold!.frameAt.toFixed(0)} ms; nothing of the extension's in any cache yet` },
+      { name: 'popup open → first results, worst of those opens', value: Math.max(...warmRows), unit: 'ms', target: { op: '<=', value: 100 }, note: `${warm.filter((open) => open.firstRowAt > 100).length} of ${warm.length} over 100 ms; the worst typed at ${worst.typedAt.toFixed(0)} ms, range read ${worst.rangeRead[0].toFixed(0)}–${worst.rangeRead[1].toFixed(0)} ms` },
+      { name: 'popup open → first results, first open after the sync (cold)', value: cold!.firstRowAt, unit: 'ms', target: { op: '<=', value: 100 }, note: `typed at ${cold!.typedAt.toFixed(0)} ms; range read ${cold!.rangeRead[0].toFixed(0)}–${cold!.rangeRead[1].toFixed(0)} ms; index read ${cold!.indexRead[0].toFixed(0)}–${cold!.indexRead[1].toFixed(0)} ms; next frame at ${cold!.frameAt.toFixed(0)} ms; nothing of the extension's in any cache yet` },
     );
 
     // 4. Keystroke → rendered results.

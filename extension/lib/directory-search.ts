@@ -2,7 +2,7 @@ import type { Contact } from '../../shared/contact.ts';
 import { displayNameOf } from '../../shared/display-name.ts';
 import { nameKey, phoneQuery, queryWords } from '../../shared/normalize.ts';
 import { contactTerms, SearchIndex } from '../../shared/search-index.ts';
-import { CHUNK_SIZE, countContacts, getContacts, readSearchIndex, touchRecent, writeSearchIndex, type DirectoryDb, type PersistedSearchIndex } from './db.ts';
+import { CHUNK_SIZE, countContacts, getContacts, readSearchIndex, touchRecent, writeSearchIndex, type ContactChunk, type DirectoryDb, type PersistedSearchIndex } from './db.ts';
 import { buildIndexFromStore } from './sync.ts';
 
 /**
@@ -244,8 +244,10 @@ export function openDirectorySearch(db: DirectoryDb, options: DirectorySearchOpt
   return {
     async search(query, { limit = DEFAULT_LIMIT, signal } = {}) {
       if (!index && (!loaded || source === 'fallback') && limit > 0) {
-        const recentContacts = await small.catch(() => new Map<string, Contact>());
-        const quick = await nameKeyRange(db, query, limit, recent, collator, recentContacts).catch(() => null);
+        // The range read starts now, alongside the recent colleagues' (only the ranking needs those).
+        const read = readNameKeyRange(db, query, limit);
+        const [range, recentContacts] = await Promise.all([read?.catch(() => null) ?? null, small.catch(() => new Map<string, Contact>())]);
+        const quick = range && rankNameKeyRange(range, limit, recent, collator, recentContacts);
         openGate();
         // The index may have arrived meanwhile: its answer is the exact one.
         if (quick && !index) return quick;
@@ -343,9 +345,10 @@ async function persistIfCurrent(db: DirectoryDb, index: SearchIndex, cursor: str
  * folded query (lib/db.ts `byNameKey`), or null when they cannot be the whole first page: fewer than
  * `limit` of them (the index's other tiers would follow), a phone number, or nothing to look up.
  *
- * Reads the chunks of the first twice `limit` keys of the range. Recently used colleagues come first,
- * most recent first, as in the index: `recentContacts` (the contacts of the ids in `recent`) supplies
- * those beyond that window. The others are sorted with the collator, as the index sorts its first tier.
+ * Reads the chunks of the first `limit` + 10 keys of the range (a margin: key order and collator order
+ * differ a little). Recently used colleagues come first, most recent first, as in the index:
+ * `recentContacts` (the contacts of the ids in `recent`) supplies those beyond that window. The others
+ * are sorted with the collator, as the index sorts its first tier.
  */
 export async function nameKeyRange(
   db: DirectoryDb,
@@ -355,11 +358,26 @@ export async function nameKeyRange(
   collator: Intl.Collator,
   recentContacts: ReadonlyMap<string, Contact> = new Map(),
 ): Promise<Contact[] | null> {
+  const read = readNameKeyRange(db, query, limit);
+  return read && rankNameKeyRange(await read, limit, recent, collator, recentContacts);
+}
+
+interface NameKeyRange {
+  key: string;
+  chunks: ContactChunk[];
+}
+
+/** Starts `nameKeyRange`'s read (null when the query is not one it answers). */
+function readNameKeyRange(db: DirectoryDb, query: string, limit: number): Promise<NameKeyRange> | null {
   if (limit <= 0 || phoneQuery(query) !== null) return null;
   const key = nameKey(query);
   if (key === '') return null;
   // U+FFFF is the largest code unit: [key, key + U+FFFF] holds the keys that start with `key`.
-  const chunks = await db.getAllFromIndex('chunks', 'byNameKey', IDBKeyRange.bound(key, `${key}\uffff`), 2 * limit);
+  return db.getAllFromIndex('chunks', 'byNameKey', IDBKeyRange.bound(key, `${key}\uffff`), limit + 10).then((chunks) => ({ key, chunks }));
+}
+
+/** `nameKeyRange`'s answer from what its read found. */
+function rankNameKeyRange({ key, chunks }: NameKeyRange, limit: number, recent: ReadonlyMap<string, number>, collator: Intl.Collator, recentContacts: ReadonlyMap<string, Contact>): Contact[] | null {
   const found = new Map<string, { contact: Contact; name: string }>();
   for (const chunk of chunks) {
     chunk.nameKeys.forEach((entry, i) => {
