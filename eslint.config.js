@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.output/', '.wxt/', 'dist/', 'coverage/', '.peoplebook/', '.scratch/', '.scratch-pg/'] },
+  { ignores: ['node_modules/', '.output/', '.wxt/', 'dist/', 'coverage/', '.peoplebook/', '.scratch/', '.scratch-pg/', '.exp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

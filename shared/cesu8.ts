@@ -6,6 +6,27 @@
  * single CJK name makes V8 store the whole table two bytes per character.
  */
 
+/**
+ * Writes `text` in CESU-8 into `bytes` from `at` (room for 3 bytes per code unit is the caller's) and
+ * returns where it ended.
+ */
+export function writeCesu8(text: string, bytes: Uint8Array, at: number): number {
+  let n = at;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes[n++] = c;
+    else if (c < 0x800) {
+      bytes[n++] = 0xc0 | (c >> 6);
+      bytes[n++] = 0x80 | (c & 0x3f);
+    } else {
+      bytes[n++] = 0xe0 | (c >> 12);
+      bytes[n++] = 0x80 | ((c >> 6) & 0x3f);
+      bytes[n++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return n;
+}
+
 /** A growable byte array. */
 export class ByteBuffer {
   #bytes: Uint8Array;
@@ -34,21 +55,7 @@ export class ByteBuffer {
 
   /** Appends `text` in CESU-8. */
   pushString(text: string): void {
-    const bytes = this.#reserve(text.length * 3);
-    let n = this.length;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c < 0x80) bytes[n++] = c;
-      else if (c < 0x800) {
-        bytes[n++] = 0xc0 | (c >> 6);
-        bytes[n++] = 0x80 | (c & 0x3f);
-      } else {
-        bytes[n++] = 0xe0 | (c >> 12);
-        bytes[n++] = 0x80 | ((c >> 6) & 0x3f);
-        bytes[n++] = 0x80 | (c & 0x3f);
-      }
-    }
-    this.length = n;
+    this.length = writeCesu8(text, this.#reserve(text.length * 3), this.length);
   }
 
   /** The bytes written so far, without copying (valid until the next write). */

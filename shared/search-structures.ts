@@ -1,3 +1,4 @@
+import { writeCesu8 } from './cesu8.ts';
 import type { TermSink } from './normalize.ts';
 
 /**
@@ -157,21 +158,10 @@ export class StringTable {
       this.#bytes = bytes;
     }
     const bytes = this.#bytes;
-    let n = start;
+    const n = writeCesu8(text, bytes, start);
+    // FNV-1a over the bytes, finished with a murmur-style mix.
     let hash = 0x811c9dc5;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      hash = Math.imul(hash ^ c, 0x01000193);
-      if (c < 0x80) bytes[n++] = c;
-      else if (c < 0x800) {
-        bytes[n++] = 0xc0 | (c >> 6);
-        bytes[n++] = 0x80 | (c & 0x3f);
-      } else {
-        bytes[n++] = 0xe0 | (c >> 12);
-        bytes[n++] = 0x80 | ((c >> 6) & 0x3f);
-        bytes[n++] = 0x80 | (c & 0x3f);
-      }
-    }
+    for (let i = start; i < n; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
     hash ^= hash >>> 16;
     hash = Math.imul(hash, 0x85ebca6b);
     hash ^= hash >>> 13;
@@ -314,19 +304,7 @@ export function encodeAll(strings: readonly string[]): { bytes: Uint8Array; offs
   const offsets = new Int32Array(strings.length + 1);
   let n = 0;
   for (let s = 0; s < strings.length; s++) {
-    const text = strings[s]!;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c < 0x80) bytes[n++] = c;
-      else if (c < 0x800) {
-        bytes[n++] = 0xc0 | (c >> 6);
-        bytes[n++] = 0x80 | (c & 0x3f);
-      } else {
-        bytes[n++] = 0xe0 | (c >> 12);
-        bytes[n++] = 0x80 | ((c >> 6) & 0x3f);
-        bytes[n++] = 0x80 | (c & 0x3f);
-      }
-    }
+    n = writeCesu8(strings[s]!, bytes, n);
     offsets[s + 1] = n;
   }
   return { bytes, offsets };
