@@ -41,7 +41,7 @@ export interface DirectorySearchOptions {
   now?: () => number;
   /** Collation locale of an index built here (default: the runtime's). */
   locale?: string;
-  /** Save an index built here to `meta` for the next open (default true). */
+  /** Save an index built here (lib/db.ts `searchIndex` store) for the next open (default true). */
   persist?: boolean;
   /** Contacts read per batch by the fallback scan, rounded up to whole chunks (default 500). */
   scanBatch?: number;

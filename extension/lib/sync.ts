@@ -20,17 +20,20 @@ import { ProxyError, type ChangesPage, type ProxyClient } from './proxy-client.t
  * into IndexedDB, and keeps the popup's search index current.
  *
  * - Each page's upserts, deletions (with the deleted colleagues' cached photos) and the page's cursor are
- *   written in ONE readwrite transaction: a round interrupted anywhere (service worker stopped, abort,
- *   network gone) leaves the store at the end of some page, and the next round resumes there. No page is
- *   applied twice and none is skipped.
+ *   written in ONE readwrite transaction (contacts go into chunks: lib/db.ts `applyContactChanges`): a
+ *   round interrupted anywhere (service worker stopped, abort, network gone) leaves the store at the end
+ *   of some page, and the next round resumes there. No page is applied twice and none is skipped. The
+ *   next page is requested as soon as the current one is known, so the feed's round trip overlaps the
+ *   commit.
  * - `{resync: true}` (the cursor is from another database, or older than the proxy's history) clears
  *   contacts, photos, cursor and index in one transaction and starts again from 0.
- * - The search index (../../shared/search-index.ts) is persisted in `meta` with the cursor it reflects
- *   (`searchIndexCursor`). When it is current, a round with changes loads it, applies each committed
+ * - The search index (../../shared/search-index.ts) is persisted in the `searchIndex` store, with the
+ *   cursor it reflects in `meta` (`searchIndexCursor`). When it is current, a round with changes loads it, applies each committed
  *   page to it (`add`/`remove`, O(record)), and writes it back once at the end — `serialize()` costs
  *   100–600 ms on 100,000 contacts, too much per page. When it is missing or stale (first sync, resync,
- *   a round that died before saving it), the round rebuilds it at the end: from the contacts it wrote
- *   when it read everything from 0 into an empty store, else from a snapshot of `contacts`.
+ *   a round that died before saving it), the round rebuilds it: reading everything from 0 into an empty
+ *   store, it feeds each page to a `SearchIndexBuilder` while the page commits and finishes the index at
+ *   the end; otherwise it builds it from a snapshot of the stored contacts.
  *   A round that fails after some pages still saves the index it has, at the cursor of the last commit.
  * - `lastSyncAt` on success; `lastSyncError` ({code, message, at}) on failure, null again after a success.
  *   `syncHeartbeat` while the round runs, so a popup with no index waits for this round's.
