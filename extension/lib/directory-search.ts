@@ -89,7 +89,7 @@ export interface DirectorySearch {
   readonly ready: Promise<void>;
   /** Where answers come from right now. */
   readonly source: SearchSource;
-  /** How the index in use was obtained: read from `meta`, or built here from the contacts. */
+  /** How the index in use was obtained: read from IndexedDB, or built here from the contacts. */
   readonly indexOrigin: 'persisted' | 'built' | null;
   /** Records a use (card opened, email copied): ranks the colleague first in ties, here and in `meta`. */
   touch(id: string): Promise<void>;
@@ -414,8 +414,8 @@ export interface ScanOptions {
 }
 
 /**
- * Scans contacts in chunk order, about `batch` at a time (one short read transaction each, so a sync writing
- * meanwhile is never blocked for long), keeping those where every query word is a prefix of one of the
+ * Scans contacts in chunk order, about `batch` at a time (one short read transaction each, so a sync
+ * writing meanwhile is never blocked for long), keeping those where every query word is a prefix of one of the
  * contact's index terms — the index's own matching (`contactTerms`, `queryWords`, `phoneQuery`) — and
  * stops after `limit` matches or when `budgetMs` is spent. Results are ranked like the index's tiers
  * (name starts with the query; every word in a name; the rest), then recent use, then name.
