@@ -4,7 +4,7 @@ import type { DirectoryUser } from '../../emulator/src/directory/types.ts';
 import type { Emulator } from '../../emulator/src/server.ts';
 import { EXTENSION_ID } from '../../wxt.config.ts';
 import { control, startTestEmulator } from '../helpers/emulator.ts';
-import { buildExtension, chromiumRedirectUri, completeSignIn, launchExtension, openToolbarPopup, registerSpaRedirect, type Envelope, type ExtensionSession } from '../helpers/extension.ts';
+import { buildExtension, chromiumRedirectUri, completeSignIn, directoryCounts, launchExtension, openToolbarPopup, registerSpaRedirect, type Envelope, type ExtensionSession } from '../helpers/extension.ts';
 import { expectedMirrorSize, tenantStatus } from '../helpers/onboarding.ts';
 import { startTestProxy, type TestProxy } from '../helpers/proxy.ts';
 
@@ -46,32 +46,8 @@ interface SyncStatus {
   count: number;
 }
 
-/** Record counts of the extension's database (lib/db.ts: "peoplebook", stores contacts, photos, meta). */
-const storeCounts = () =>
-  ext.evaluate(
-    () =>
-      new Promise<Record<string, number>>((resolve, reject) => {
-        const open = indexedDB.open('peoplebook');
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const db = open.result;
-          const tx = db.transaction(['chunks', 'photos', 'meta', 'searchIndex']);
-          const counts: Record<string, number> = {};
-          for (const name of ['chunks', 'photos', 'meta', 'searchIndex']) {
-            const request = tx.objectStore(name).count();
-            request.onsuccess = () => (counts[name] = request.result);
-          }
-          // Contacts: one byId entry each (lib/db.ts).
-          const contacts = tx.objectStore('chunks').index('byId').count();
-          contacts.onsuccess = () => (counts.contacts = contacts.result);
-          tx.oncomplete = () => {
-            db.close();
-            resolve(counts);
-          };
-          tx.onerror = () => reject(tx.error);
-        };
-      }),
-  );
+/** Record counts of the extension's stores, and its contacts (tests/helpers/extension.ts). */
+const storeCounts = () => ext.evaluate(directoryCounts);
 
 /** The stored contact with `id`, or null. */
 const storedContact = (id: string) =>

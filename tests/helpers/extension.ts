@@ -186,6 +186,35 @@ export async function launchExtension(options: { spki: string; extensionDir: str
   }
 }
 
+/**
+ * Run in an extension page (Chromium or Firefox): the record count of each store of the extension's
+ * database (lib/db.ts: "peoplebook" — chunks, photos, meta, searchIndex) and its contacts (one entry
+ * each in the chunks' byId index). Self-contained: test runners send its source to the page.
+ */
+export function directoryCounts(): Promise<Record<string, number>> {
+  return new Promise<Record<string, number>>((resolve, reject) => {
+    const open = indexedDB.open('peoplebook');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const stores = ['chunks', 'photos', 'meta', 'searchIndex'];
+      const tx = db.transaction(stores);
+      const counts: Record<string, number> = {};
+      for (const name of stores) {
+        const request = tx.objectStore(name).count();
+        request.onsuccess = () => (counts[name] = request.result);
+      }
+      const contacts = tx.objectStore('chunks').index('byId').count();
+      contacts.onsuccess = () => (counts.contacts = contacts.result);
+      tx.oncomplete = () => {
+        db.close();
+        resolve(counts);
+      };
+      tx.onerror = () => reject(tx.error);
+    };
+  });
+}
+
 /** The extension's toolbar popup, opened as a user would, reached through CDP. */
 export interface ToolbarPopup {
   /** Evaluates `expression` in the popup (Runtime.evaluate: awaited, returned by value). */
