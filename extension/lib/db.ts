@@ -396,12 +396,16 @@ export async function applyContactChanges(store: ChunkStore<'readwrite'>, upsert
   [...touched.keys()].forEach((key, i) => {
     const chunk = chunks[i];
     if (!chunk) {
-      // Not where it was said to be (a stale location): an upsert is stored anew, a deletion is done.
+      // The chunk is gone (a stale location): an upsert is stored anew, a deletion is done.
       for (const id of touched.get(key)!) if (latest.has(id)) fresh.push(latest.get(id)!);
       return;
     }
     const contacts = chunk.contacts.flatMap((contact) => (removed.has(contact.id) ? [] : [latest.get(contact.id) ?? contact]));
-    for (const id of touched.get(key)!) if (removed.has(id)) locations?.delete(id);
+    for (const id of touched.get(key)!) {
+      if (removed.has(id)) locations?.delete(id);
+      // Said to be here but not (a stale location): stored anew rather than lost.
+      else if (!chunk.ids.includes(id)) fresh.push(latest.get(id)!);
+    }
     writes.push(contacts.length === 0 ? store.delete(key) : store.put(makeChunk(contacts, key)));
   });
   for (let at = 0; at < fresh.length; at += CHUNK_SIZE) {

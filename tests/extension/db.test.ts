@@ -186,11 +186,16 @@ describe('contacts in chunks', () => {
     db.close();
   });
 
-  it('a location that is no longer right (its chunk gone) stores the upsert anew rather than lose it', async () => {
+  it('a location that is no longer right (its chunk gone, or not holding it) stores the upsert anew rather than lose it', async () => {
     const db = await open();
     const tx = db.transaction('chunks', 'readwrite');
     await Promise.all([applyContactChanges(tx.store, [person('a', 'Anna')], [], new Map([['a', 999]])), tx.done]);
     expect(await getAllContacts(db)).toEqual([person('a', 'Anna')]);
+    // Said to be in a chunk that exists but does not hold it.
+    const key = (await db.getAll('chunks'))[0]!.key!;
+    const again = db.transaction('chunks', 'readwrite');
+    await Promise.all([applyContactChanges(again.store, [person('b', 'Bert')], [], new Map([['b', key]])), again.done]);
+    expect((await getAllContacts(db)).map((c) => c.id).sort()).toEqual(['a', 'b']);
     db.close();
   });
 
