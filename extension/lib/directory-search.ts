@@ -1,9 +1,8 @@
 import type { Contact } from '../../shared/contact.ts';
 import { displayNameOf } from '../../shared/display-name.ts';
 import { nameKey, phoneQuery, queryWords } from '../../shared/normalize.ts';
-import { contactTerms, SearchIndex } from '../../shared/search-index.ts';
+import { contactTerms, createSearchIndex, SearchIndex } from '../../shared/search-index.ts';
 import { CHUNK_SIZE, countContacts, getContacts, readSearchIndex, touchRecent, writeSearchIndex, type ContactChunk, type DirectoryDb, type PersistedSearchIndex } from './db.ts';
-import { buildIndexFromStore } from './sync.ts';
 
 /**
  * What the popup and the omnibox search with (../../shared/design.md, flow 4 "Lookup"; target: popup open
@@ -336,6 +335,16 @@ async function persistIfCurrent(db: DirectoryDb, index: SearchIndex, cursor: str
     await Promise.all([...writeSearchIndex(tx.objectStore('searchIndex'), record), meta.put(cursor, 'searchIndexCursor')]);
   }
   await tx.done;
+}
+
+/**
+ * Reads every contact and the cursor in one transaction and builds an index of them (here, not in
+ * ./sync.ts, so the popup's first load carries no proxy client). Also used by the sync's rebuild.
+ */
+export async function buildIndexFromStore(db: DirectoryDb, locale?: string | undefined): Promise<{ index: SearchIndex; cursor: string }> {
+  const tx = db.transaction(['chunks', 'meta']);
+  const [chunks, cursor] = await Promise.all([tx.objectStore('chunks').getAll(), tx.objectStore('meta').get('cursor'), tx.done]);
+  return { index: createSearchIndex(chunks.flatMap((chunk) => chunk.contacts), locale === undefined ? {} : { locale }), cursor: (cursor as string | undefined) ?? '0' };
 }
 
 // ---- The quick answer: a range of the byNameKey index ----

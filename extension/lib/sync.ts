@@ -1,5 +1,6 @@
 import type { Contact } from '../../shared/contact.ts';
-import { createSearchIndex, SearchIndex, SearchIndexBuilder } from '../../shared/search-index.ts';
+import { SearchIndex, SearchIndexBuilder } from '../../shared/search-index.ts';
+import { buildIndexFromStore } from './directory-search.ts';
 import {
   applyContactChanges,
   clearDirectory,
@@ -385,11 +386,4 @@ export async function rebuildIndex(db: DirectoryDb, options: { locale?: string |
   const { index, cursor } = await buildIndexFromStore(db, options.locale);
   await saveIndex(db, index, cursor, options.now);
   return index.size;
-}
-
-/** Reads every contact and the cursor in one transaction and builds an index of them. */
-export async function buildIndexFromStore(db: DirectoryDb, locale?: string | undefined): Promise<{ index: SearchIndex; cursor: string }> {
-  const tx = db.transaction(['chunks', 'meta']);
-  const [chunks, cursor] = await Promise.all([tx.objectStore('chunks').getAll(), tx.objectStore('meta').get('cursor'), tx.done]);
-  return { index: createSearchIndex(chunks.flatMap((chunk) => chunk.contacts), locale === undefined ? {} : { locale }), cursor: (cursor as string | undefined) ?? '0' };
 }

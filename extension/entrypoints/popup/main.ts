@@ -1,13 +1,9 @@
-import { tokenSource } from '../../lib/auth/auth.ts';
 import '../../assets/theme.css';
 import './style.css';
 import { browser } from 'wxt/browser';
 import { getContact, getContacts, getDirectReports, getRecent, openDirectoryDb, type DirectoryDb } from '../../lib/db.ts';
 import { openDirectorySearch, type DirectorySearch } from '../../lib/directory-search.ts';
-import { sendMessage } from '../../lib/messages.ts';
-import { loadPhoto } from '../../lib/photos.ts';
-import { createProxyClient } from '../../lib/proxy-client.ts';
-import { loadSettings, type Settings } from '../../lib/settings.ts';
+import type { Settings } from '../../lib/settings.ts';
 import type { PopupDeps } from '../../lib/ui/deps.ts';
 import { mountPopup } from '../../lib/ui/popup.ts';
 import { contactIdFromHash } from '../../lib/ui/popup-state.ts';
@@ -17,9 +13,16 @@ import { triggerDownload, vCardFile } from '../../lib/vcard-download.ts';
  * Popup wiring only (lib/ui/popup.ts holds the behaviour). The search box is built and focused before
  * anything async: the database and the index open in parallel, and the first query waits for them.
  * Also served in a tab as popup.html#contact=<id> (the omnibox opens cards that way).
+ *
+ * What the first keystroke needs (the UI, IndexedDB, the search) is imported statically; the rest —
+ * settings, messages to the background, the proxy client and photos, which validate with zod
+ * (~100 KB of the popup's JS) — loads right after the first render, so parsing it never holds up the box.
  */
 
-const settings = loadSettings();
+const settingsModule = import('../../lib/settings.ts');
+const messagesModule = import('../../lib/messages.ts');
+const settings = settingsModule.then(({ loadSettings }) => loadSettings());
+const sendMessage: typeof import('../../lib/messages.ts').sendMessage = async (...args) => (await messagesModule).sendMessage(...args);
 let database: Promise<DirectoryDb> | undefined;
 const db = (): Promise<DirectoryDb> => (database ??= openDirectoryDb());
 let directory: Promise<DirectorySearch> | undefined;
@@ -30,6 +33,7 @@ void search().catch(() => undefined);
 const proxy = async () => {
   const { values } = await settings;
   if (!values.proxyUrl) return null;
+  const [{ createProxyClient }, { tokenSource }] = await Promise.all([import('../../lib/proxy-client.ts'), import('../../lib/auth/auth.ts')]);
   return createProxyClient({
     baseUrl: values.proxyUrl,
     // null, not an error, when nobody is signed in: the client then reports not_signed_in.
@@ -51,8 +55,10 @@ const deps: PopupDeps = {
   refresh: async () => (await search()).reload(),
   photo: async (id) => {
     const client = await proxy();
+    const { loadPhoto } = await import('../../lib/photos.ts');
     return client ? loadPhoto({ db: await db(), client, id, size: '96x96' }) : null;
   },
+  // Static, not lazy: the download must start within the click that asked for it.
   downloadVCard: (contact) => triggerDownload(vCardFile(contact)),
   copyText: (text) => navigator.clipboard.writeText(text),
   background: {
