@@ -194,7 +194,9 @@ export function tokenRoutes(state: EmulatorState): Hono {
     };
     // "refresh_token ... Only provided if offline_access scope was requested."
     if (oidc.includes('offline_access')) {
-      const expiresAt = input.spa ? (input.spaExpiresAt ?? clock.now() + SPA_REFRESH_LIFETIME_MS) : undefined;
+      // One reading of the clock: a new SPA token reports its full 24 hours, not a millisecond less.
+      const issuedAt = clock.now();
+      const expiresAt = input.spa ? (input.spaExpiresAt ?? issuedAt + SPA_REFRESH_LIFETIME_MS) : undefined;
       const record = newRefreshToken({
         tenantId: tenant.config.id,
         clientId: client.clientId,
@@ -205,7 +207,7 @@ export function tokenRoutes(state: EmulatorState): Hono {
         expiresAt,
       });
       response.refresh_token = record.token;
-      if (expiresAt !== undefined) response.refresh_token_expires_in = Math.max(0, Math.floor((expiresAt - clock.now()) / 1000));
+      if (expiresAt !== undefined) response.refresh_token_expires_in = Math.max(0, Math.floor((expiresAt - issuedAt) / 1000));
     }
     // "id_token ... Only provided if openid scope was requested."
     if (oidc.includes('openid')) {
