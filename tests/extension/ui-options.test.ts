@@ -82,7 +82,7 @@ describe('tenant status wording', () => {
     ['pending consent', { ...activeStatus, state: 'pending', usersMirrored: 0 }, 'pending', 'Waiting for an administrator to sign in and consent in the tab that opened.', null],
     ['first sync', { ...activeStatus, syncing: true, usersMirrored: 0 }, 'ok', 'Connected: copying the directory for the first time…', null],
     ['error with fix', { ...activeStatus, state: 'error', lastError: { code: 'AADSTS7000215', message: 'Invalid client secret provided.', fix: 'Create a new client secret and enter its Value.', at: new Date(NOW).toISOString() } }, 'error', 'The connection needs attention.', 'Create a new client secret and enter its Value.'],
-    ['missing permission', { ...activeStatus, missingPermissions: ['User.Read.All'] }, 'error', 'Connected.', /add User\.Read\.All/],
+    ['missing permission', { ...activeStatus, missingPermissions: ['User.Read.All'] as string[] }, 'error', 'Connected.', /add User\.Read\.All/],
   ] as const)('%s', (_name, status, tone, headline, fix) => {
     const view = describeTenantStatus(status, NOW);
     expect(view.tone).toBe(tone);

@@ -1,5 +1,6 @@
 import type { Emulator } from '../../emulator/src/server.ts';
 import { signInThroughPages, type SignInOptions } from './sign-in.ts';
+import type { SetupStarted, TenantStatus } from '../../extension/lib/proxy-client.ts';
 
 /**
  * Drives the proxy's onboarding the way the options page and the admin's browser do: POST
@@ -15,25 +16,8 @@ export interface SetupBody {
   graphAuth?: 'delegated' | 'application';
 }
 
-export interface SetupStarted {
-  tenantId: string;
-  authorizeUrl: string;
-  redirectUri: string;
-  expiresAt: string;
-}
-
-export interface TenantStatus {
-  tenantId: string;
-  state: 'pending' | 'active' | 'error';
-  graphAuth: 'delegated' | 'application';
-  usersMirrored: number;
-  lastSync: { start: string | null; end: string | null; outcome: string | null };
-  nextSync: string | null;
-  syncing: boolean;
-  lastError: { code: string; message: string; fix: string; at: string } | null;
-  secretExpiresAt: string | null;
-  missingPermissions: string[];
-}
+/** The proxy's answers to setup and status (the shapes the extension's client validates). */
+export type { SetupStarted, TenantStatus };
 
 /** POST /api/azure/setup; returns the raw response (tests of refusals read it). */
 export function postSetup(proxyUrl: string, body: SetupBody | string): Promise<Response> {

@@ -1,4 +1,5 @@
 import type { Contact } from '../../../shared/contact.ts';
+import type { SetupStarted, TenantStatus } from '../proxy-client.ts';
 
 /**
  * What the popup, the options page and the omnibox need from the rest of the extension, declared here
@@ -137,27 +138,11 @@ export interface SetupRequest {
   graphAuth: 'delegated' | 'application';
 }
 
-/** POST /api/azure/setup → 201 (proxy/src/app.ts `SetupStarted`). */
-export interface SetupStarted {
-  tenantId: string;
-  authorizeUrl: string;
-  redirectUri: string;
-  expiresAt: string;
-}
-
-/** GET /api/v1/tenants/{tenantId}/status (proxy/src/app.ts `TenantStatus`). */
-export interface TenantStatus {
-  tenantId: string;
-  state: 'pending' | 'active' | 'error';
-  graphAuth: 'delegated' | 'application';
-  usersMirrored: number;
-  lastSync: { start: string | null; end: string | null; outcome: string | null };
-  nextSync: string | null;
-  syncing: boolean;
-  lastError: { code: string; message: string; fix: string; at: string } | null;
-  secretExpiresAt: string | null;
-  missingPermissions: readonly string[];
-}
+/**
+ * POST /api/azure/setup → 201, and GET /api/v1/tenants/{tenantId}/status: the shapes the proxy client
+ * validates (lib/proxy-client.ts, ../../../shared/tenant-status.ts). Types only: nothing of zod is loaded.
+ */
+export type { SetupStarted, TenantStatus };
 
 /** The proxy endpoints the options page calls (lib/proxy-client.ts for a given base URL). */
 export interface ProxyApi {
