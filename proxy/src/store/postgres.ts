@@ -3,7 +3,7 @@ import type { Contact } from '../../../shared/contact.ts';
 import type { Sealed } from '../crypto.ts';
 import { contactJson, parseContactJson } from './contact-json.ts';
 import { redactDatabaseUrl } from './database-url.ts';
-import { DEFAULT_PENDING_TTL_MS, LIST_BATCH, MAX_FEED_LIMIT, assertSealed, checkId, errorJson, fromStoredError, tenantNotFound, toDate, toTenant, type StoredError, type TenantRecord } from './rows.ts';
+import { DEFAULT_PENDING_TTL_MS, LIST_BATCH, MAX_FEED_LIMIT, assertSealed, checkId, errorJson, fromStoredError, syncStateAssignments, tenantNotFound, toSyncState, toTenant, type StoredError, type SyncRecord, type TenantRecord } from './rows.ts';
 import { POSTGRES_MIGRATIONS } from './migrations/postgres.ts';
 import type { Migration } from './migrations/sqlite.ts';
 import {
@@ -65,21 +65,7 @@ type Queryable = pg.Pool | pg.PoolClient;
 
 type TenantRow = TenantRecord;
 
-interface SyncRow {
-  tenant_id: string;
-  next_link: string | null;
-  delta_link: string | null;
-  full_sync_run: string | null;
-  phase: string;
-  last_start: number | null;
-  last_end: number | null;
-  last_outcome: string | null;
-  last_error: StoredError | null;
-  next_run_at: number | null;
-  users_mirrored: number;
-  seq: number;
-  history_floor: number;
-}
+type SyncRow = SyncRecord<StoredError | null>;
 
 interface PendingRow {
   state: string;
@@ -627,39 +613,13 @@ export class PostgresStore implements Store {
   async getSyncState(tenantId: string): Promise<SyncState | null> {
     const { rows } = await this.q<SyncRow>(this.pool, 'sync_row', 'SELECT * FROM sync_state WHERE tenant_id = $1', [tenantId]);
     const row = rows[0];
-    if (!row) return null;
-    return {
-      tenantId: row.tenant_id,
-      cursor: { ...(row.next_link !== null && { nextLink: row.next_link }), ...(row.delta_link !== null && { deltaLink: row.delta_link }) },
-      fullSyncRunId: row.full_sync_run,
-      phase: row.phase as SyncState['phase'],
-      lastStart: toDate(row.last_start),
-      lastEnd: toDate(row.last_end),
-      lastOutcome: row.last_outcome as SyncState['lastOutcome'],
-      lastError: fromStoredError(row.last_error),
-      nextRunAt: toDate(row.next_run_at),
-      usersMirrored: row.users_mirrored,
-      latestSeq: row.seq,
-      historyFloor: row.history_floor,
-    };
+    return row ? toSyncState(row, fromStoredError) : null;
   }
 
   async updateSyncState(tenantId: string, patch: SyncStatePatch): Promise<void> {
-    const columns: Record<keyof SyncStatePatch, string> = {
-      phase: 'phase',
-      lastStart: 'last_start',
-      lastEnd: 'last_end',
-      lastOutcome: 'last_outcome',
-      lastError: 'last_error',
-      nextRunAt: 'next_run_at',
-    };
-    const sets: string[] = [];
-    const values: unknown[] = [tenantId];
-    for (const [key, value] of Object.entries(patch) as [keyof SyncStatePatch, unknown][]) {
-      if (value === undefined || !(key in columns)) continue;
-      values.push(key === 'lastError' ? errorJson(value as TenantError | null) : value instanceof Date ? value.getTime() : value);
-      sets.push(`${columns[key]} = $${values.length}`);
-    }
+    const assignments = syncStateAssignments(patch);
+    const values: unknown[] = [tenantId, ...assignments.map(([, value]) => value)];
+    const sets = assignments.map(([column], i) => `${column} = $${i + 2}`);
     if (sets.length === 0) return;
     // Unnamed: the column list varies with the patch.
     const result = await this.pool.query(`UPDATE sync_state SET ${sets.join(', ')} WHERE tenant_id = $1`, values);

@@ -1,5 +1,5 @@
 import { isSealed, type Sealed } from '../crypto.ts';
-import { StoreError, type Tenant, type TenantError } from './types.ts';
+import { StoreError, type SyncState, type SyncStatePatch, type Tenant, type TenantError } from './types.ts';
 
 /**
  * What the SQLite and PostgreSQL stores share: limits, the stored shape of a tenant and its last error,
@@ -83,4 +83,60 @@ export function checkId(id: unknown): string {
 
 export function tenantNotFound(tenantId: string): StoreError {
   return new StoreError('TENANT_NOT_FOUND', `No tenant ${tenantId} in the store.`);
+}
+
+// ---- sync_state ----
+
+/** A sync_state row; `last_error` as the driver hands it back (`E`: JSON text in SQLite, jsonb in PostgreSQL). */
+export interface SyncRecord<E> {
+  tenant_id: string;
+  next_link: string | null;
+  delta_link: string | null;
+  full_sync_run: string | null;
+  phase: string;
+  last_start: number | null;
+  last_end: number | null;
+  last_outcome: string | null;
+  last_error: E;
+  next_run_at: number | null;
+  users_mirrored: number;
+  seq: number;
+  history_floor: number;
+}
+
+export function toSyncState<E>(row: SyncRecord<E>, decodeError: (stored: E) => TenantError | null): SyncState {
+  return {
+    tenantId: row.tenant_id,
+    cursor: { ...(row.next_link !== null && { nextLink: row.next_link }), ...(row.delta_link !== null && { deltaLink: row.delta_link }) },
+    fullSyncRunId: row.full_sync_run,
+    phase: row.phase as SyncState['phase'],
+    lastStart: toDate(row.last_start),
+    lastEnd: toDate(row.last_end),
+    lastOutcome: row.last_outcome as SyncState['lastOutcome'],
+    lastError: decodeError(row.last_error),
+    nextRunAt: toDate(row.next_run_at),
+    usersMirrored: row.users_mirrored,
+    latestSeq: row.seq,
+    historyFloor: row.history_floor,
+  };
+}
+
+const SYNC_STATE_COLUMNS: Record<keyof SyncStatePatch, string> = {
+  phase: 'phase',
+  lastStart: 'last_start',
+  lastEnd: 'last_end',
+  lastOutcome: 'last_outcome',
+  lastError: 'last_error',
+  nextRunAt: 'next_run_at',
+};
+
+/** The sync_state columns a patch sets, with their stored values (times in epoch ms, the error as JSON). */
+export function syncStateAssignments(patch: SyncStatePatch): [column: string, value: string | number | null][] {
+  const assignments: [string, string | number | null][] = [];
+  for (const [key, value] of Object.entries(patch) as [keyof SyncStatePatch, unknown][]) {
+    if (value === undefined || !(key in SYNC_STATE_COLUMNS)) continue;
+    const stored = key === 'lastError' ? errorJson(value as TenantError | null) : value instanceof Date ? value.getTime() : (value as string | null);
+    assignments.push([SYNC_STATE_COLUMNS[key], stored]);
+  }
+  return assignments;
 }

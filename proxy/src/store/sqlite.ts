@@ -5,7 +5,7 @@ import type { Contact } from '../../../shared/contact.ts';
 import type { Sealed } from '../crypto.ts';
 import { contactJson, parseContactJson } from './contact-json.ts';
 import { MEMORY_PATH } from './database-url.ts';
-import { DEFAULT_PENDING_TTL_MS, LIST_BATCH, MAX_FEED_LIMIT, assertSealed, checkId, errorJson, fromStoredError, tenantNotFound, toDate, toTenant, type StoredError } from './rows.ts';
+import { DEFAULT_PENDING_TTL_MS, LIST_BATCH, MAX_FEED_LIMIT, assertSealed, checkId, errorJson, fromStoredError, syncStateAssignments, tenantNotFound, toSyncState, toTenant, type StoredError, type SyncRecord } from './rows.ts';
 import { SQLITE_MIGRATIONS, type Migration } from './migrations/sqlite.ts';
 import {
   StoreError,
@@ -57,21 +57,7 @@ interface TenantRow {
   updated_at: number;
 }
 
-interface SyncRow {
-  tenant_id: string;
-  next_link: string | null;
-  delta_link: string | null;
-  full_sync_run: string | null;
-  phase: string;
-  last_start: number | null;
-  last_end: number | null;
-  last_outcome: string | null;
-  last_error: string | null;
-  next_run_at: number | null;
-  users_mirrored: number;
-  seq: number;
-  history_floor: number;
-}
+type SyncRow = SyncRecord<string | null>;
 
 interface UserRow {
   deleted: number;
@@ -502,39 +488,13 @@ export class SqliteStore implements Store {
 
   async getSyncState(tenantId: string): Promise<SyncState | null> {
     const row = this.s.syncRow.get(tenantId);
-    if (!row) return null;
-    return {
-      tenantId: row.tenant_id,
-      cursor: { ...(row.next_link !== null && { nextLink: row.next_link }), ...(row.delta_link !== null && { deltaLink: row.delta_link }) },
-      fullSyncRunId: row.full_sync_run,
-      phase: row.phase as SyncState['phase'],
-      lastStart: toDate(row.last_start),
-      lastEnd: toDate(row.last_end),
-      lastOutcome: row.last_outcome as SyncState['lastOutcome'],
-      lastError: parseError(row.last_error),
-      nextRunAt: toDate(row.next_run_at),
-      usersMirrored: row.users_mirrored,
-      latestSeq: row.seq,
-      historyFloor: row.history_floor,
-    };
+    return row ? toSyncState(row, parseError) : null;
   }
 
   async updateSyncState(tenantId: string, patch: SyncStatePatch): Promise<void> {
-    const columns: Record<keyof SyncStatePatch, string> = {
-      phase: 'phase',
-      lastStart: 'last_start',
-      lastEnd: 'last_end',
-      lastOutcome: 'last_outcome',
-      lastError: 'last_error',
-      nextRunAt: 'next_run_at',
-    };
-    const sets: string[] = [];
-    const values: (string | number | null)[] = [];
-    for (const [key, value] of Object.entries(patch) as [keyof SyncStatePatch, unknown][]) {
-      if (value === undefined) continue;
-      sets.push(`${columns[key]} = ?`);
-      values.push(key === 'lastError' ? errorJson(value as TenantError | null) : value instanceof Date ? value.getTime() : (value as string | null));
-    }
+    const assignments = syncStateAssignments(patch);
+    const sets = assignments.map(([column]) => `${column} = ?`);
+    const values = assignments.map(([, value]) => value);
     if (sets.length === 0) return;
     const result = this.db.prepare(`UPDATE sync_state SET ${sets.join(', ')} WHERE tenant_id = ?`).run(...values, tenantId);
     if (result.changes === 0) throw tenantNotFound(tenantId);
