@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Contact } from '../shared/contact.ts';
 import { encryptSecret, secretAad } from '../proxy/src/crypto.ts';
 import { openStore, type Store } from '../proxy/src/store/index.ts';
 import { startPostgres } from '../tests/helpers/postgres.ts';
 import { peakRssMiB, type Bench, type BenchResult } from './types.ts';
+import { key, PAGE, PAGES, pageOf, stats, TENANT, time, user } from './store-harness.ts';
 
 /**
  * The proxy's store on PostgreSQL: the measures of store.bench.ts (SQLite) against a throwaway local
@@ -15,45 +15,6 @@ import { peakRssMiB, type Bench, type BenchResult } from './types.ts';
  * Design target: proxy work per page of 999 ≤ 10 ms (../shared/design.md); this is the store's share.
  * Run alone with `npx tsx bench/postgres-store.bench.ts`, or through `npm run bench postgres`.
  */
-
-const PAGE = 999;
-const PAGES = 100; // 99,900 users
-const TENANT = 'bench000-0000-4000-8000-000000000000';
-const key = Buffer.alloc(32, 1);
-
-function user(n: number, revision = 0): Contact {
-  return {
-    id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
-    displayName: `Firstname${n} Lastname${n}`,
-    givenName: `Firstname${n}`,
-    surname: `Lastname${n}`,
-    mail: `user${n}@lakeside.example`,
-    userPrincipalName: `user${n}@lakesideworks.onmicrosoft.com`,
-    jobTitle: revision === 0 ? 'Senior Software Engineer' : `Principal Engineer r${revision}`,
-    department: `Department ${n % 40}`,
-    companyName: 'Lakeside Works',
-    officeLocation: `Building ${n % 12}, Floor ${n % 7}`,
-    businessPhones: [`+49 30 ${String(1_000_000 + n)}`],
-    mobilePhone: n % 3 === 0 ? null : `+49 170 ${String(2_000_000 + n)}`,
-    accountEnabled: true,
-    userType: 'Member',
-    managerId: n > 1 ? `00000000-0000-4000-8000-${String(Math.floor(n / 10) + 1).padStart(12, '0')}` : null,
-  };
-}
-
-const pageOf = (from: number, revision = 0): Contact[] => Array.from({ length: PAGE }, (_, i) => user(from + i, revision));
-
-function stats(samples: number[]): { p50: number; p95: number; mean: number } {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { p50: at(0.5), p95: at(0.95), mean: samples.reduce((a, b) => a + b, 0) / samples.length };
-}
-
-async function time(fn: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await fn();
-  return performance.now() - started;
-}
 
 const bench: Bench = async () => {
   const server = await startPostgres({ durable: true });
