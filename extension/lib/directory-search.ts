@@ -99,6 +99,8 @@ export interface DirectorySearch {
 }
 
 const DEFAULT_LIMIT = 50;
+/** Recently used colleagues read at open for the quick answers (see `readRecentContacts`). */
+const RECENT_FOR_QUICK = 50;
 
 interface Cursors {
   /** The cursor the persisted index reflects, and the store's. */
@@ -404,10 +406,15 @@ function rankNameKeyRange({ key, chunks }: NameKeyRange, limit: number, recent: 
     .map((entry) => entry.contact);
 }
 
-/** The contacts of recently used colleagues (at most `MAX_RECENT`), for `nameKeyRange`. */
+/**
+ * The contacts of the most recently used colleagues, for `nameKeyRange`: the `RECENT_FOR_QUICK` latest
+ * (each read brings its whole chunk, so all `MAX_RECENT` would cost ~2 MB at every open; an older one that
+ * the range's window misses is placed by the index's answer moments later).
+ */
 async function readRecentContacts(db: DirectoryDb, recent: ReadonlyMap<string, number>): Promise<Map<string, Contact>> {
   if (recent.size === 0) return new Map();
-  return new Map((await getContacts(db, [...recent.keys()])).map((contact) => [contact.id, contact]));
+  const latest = [...recent].sort((a, b) => b[1] - a[1]).slice(0, RECENT_FOR_QUICK).map(([id]) => id);
+  return new Map((await getContacts(db, latest)).map((contact) => [contact.id, contact]));
 }
 
 // ---- The fallback: a bounded scan ----
